@@ -7,6 +7,7 @@ found in a full frame is moved into a person crop with `to_crop`. The generators
     python Skeleton.py IMAGE [--out skeleton.png]   # detect a pose in one image and draw it
 """
 import argparse
+import os
 import sys
 
 import cv2
@@ -169,6 +170,7 @@ class PoseDetector:
     def detect(self, image_bgr):
         """The skeleton found in a BGR image (coordinates normalised to it), or None."""
         if self._pose is None:
+            os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's start-up chatter
             import mediapipe as mp
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=not self.video, model_complexity=1, smooth_landmarks=self.video,

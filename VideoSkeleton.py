@@ -1,0 +1,312 @@
+"""Read a target video, find the person's skeleton in its frames, crop the person, cache both.
+
+The generators train on (skeleton, crop) pairs from this cache. Every crop of a video is a square
+of the same size around the person, so the person has the same scale in every crop; the
+skeletons are in the crop's coordinates (0..1).
+
+    python VideoSkeleton.py ../shared/data/taichi2.mp4                 # build or reuse the cache
+    python VideoSkeleton.py VIDEO --every 2 --crop-size 128 --force    # one frame in 2, recompute
+    python VideoSkeleton.py VIDEO false 1                              # the course's form still works
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+import video_io
+from Skeleton import N_LANDMARKS, PoseDetector, Skeleton
+
+CACHE_ROOT = Path("data/cache")
+CACHE_FORMAT = 1  # bump when the cache's layout or crop rule changes: old caches are rebuilt
+CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video
+SMALL_PERSON = 0.5  # a detection whose torso is under this x the video's median torso is dropped
+
+
+class VideoSkeletonError(Exception):
+    """Bad input or an unusable video; the message is one line meant for the user."""
+
+
+def file_hash(path, chunk_size=1 << 22):
+    """SHA-1 of the file's bytes: the cache follows the video's content, not its name."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def torso_length(skeleton):
+    """Shoulder-centre to hip-centre distance: a body scale that barely changes with the pose."""
+    lm = skeleton.landmarks
+    return float(np.linalg.norm((lm[11, :2] + lm[12, :2]) / 2 - (lm[23, :2] + lm[24, :2]) / 2))
+
+
+def person_box(skeleton, frame_size):
+    """(x_min, y_min, x_max, y_max) in pixels of the whole person, the top of the head included.
+
+    MediaPipe's highest landmarks are the eyes; the skull reaches about as far above the nose
+    as 0.7 x the nose-to-shoulders distance.
+    """
+    width, height = frame_size
+    xy = skeleton.landmarks[:, :2] * (width, height)
+    shoulders = (xy[11] + xy[12]) / 2
+    head_top = xy[0][1] - 0.7 * abs(shoulders[1] - xy[0][1])
+    x_min, y_min = xy.min(axis=0)
+    x_max, y_max = xy.max(axis=0)
+    return x_min, min(y_min, head_top), x_max, y_max
+
+
+def smooth_track(values, window):
+    """Centred moving average of a (N, D) track, so crops glide with the person instead of shaking."""
+    if len(values) < 2 or window < 2:
+        return values
+    half = window // 2
+    padded = np.pad(values, ((half, half), (0, 0)), mode="edge")
+    kernel = np.ones(2 * half + 1) / (2 * half + 1)
+    return np.stack([np.convolve(padded[:, d], kernel, mode="valid") for d in range(values.shape[1])], axis=1)
+
+
+def crop_square(frame, x0, y0, side, out_size):
+    """The side x side square at (x0, y0), black where it leaves the frame, resized to out_size."""
+    x0, y0, side = int(round(x0)), int(round(y0)), int(round(side))
+    height, width = frame.shape[:2]
+    square = np.zeros((side, side, 3), dtype=np.uint8)
+    fx0, fy0 = max(x0, 0), max(y0, 0)
+    fx1, fy1 = min(x0 + side, width), min(y0 + side, height)
+    if fx1 > fx0 and fy1 > fy0:
+        square[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = frame[fy0:fy1, fx0:fx1]
+    interpolation = cv2.INTER_AREA if side > out_size else cv2.INTER_LINEAR
+    return cv2.resize(square, (out_size, out_size), interpolation=interpolation)
+
+
+class VideoSkeleton:
+    """The skeletons and person crops of one video, built once and then loaded from the cache.
+
+    `VideoSkeleton(path)` takes a video (cache built or reused) or a cache folder. Index i runs
+    over the kept frames where a person was found, in time order.
+    """
+
+    def __init__(self, video_path, every=1, crop_size=256, force=False, cache_root=CACHE_ROOT, verbose=True):
+        path = Path(video_path)
+        self.built = False  # True when this call (re)built the cache
+        if path.is_dir():
+            self.cache_dir = path
+        else:
+            if not path.is_file():
+                raise VideoSkeletonError(f"no such video: {video_path}")
+            if every < 1 or crop_size < 16:
+                raise VideoSkeletonError("--every must be >= 1 and --crop-size >= 16")
+            self.cache_dir = cache_folder(path, every, crop_size, cache_root)
+            if force or not is_complete(self.cache_dir):
+                build_cache(path, self.cache_dir, every, crop_size, verbose)
+                self.built = True
+            elif verbose:
+                print(f"reusing cache {self.cache_dir}")
+        self._load()
+
+    def _load(self):
+        if not is_complete(self.cache_dir):
+            raise VideoSkeletonError(f"not a complete VideoSkeleton cache: {self.cache_dir}")
+        self.meta = json.loads((self.cache_dir / "meta.json").read_text())
+        self.skeletons = np.load(self.cache_dir / "skeletons.npy")  # (N, 33, 4) in crop coordinates
+        self.images = np.load(self.cache_dir / "crops.npy", mmap_mode="r")  # (N, S, S, 3) uint8 BGR
+        self.fps = self.meta["fps"]
+        self.crop_size = self.meta["crop_size"]
+        self.video_path = self.meta["source_path"]
+        self.name = self.cache_dir.name
+
+    def __len__(self):
+        return len(self.skeletons)
+
+    def skeleton(self, i):
+        return Skeleton(self.skeletons[i])
+
+    def image(self, i):
+        """The person crop of kept frame i, crop_size x crop_size x 3 uint8 BGR."""
+        return np.array(self.images[i])
+
+    def frame_index(self, i):
+        return self.meta["frame_indices"][i]
+
+    def reduced(self):
+        """All reduced skeletons as (N, 26) float32."""
+        from Skeleton import REDUCED_LANDMARKS
+        return self.skeletons[:, list(REDUCED_LANDMARKS), :2].reshape(len(self), -1).copy()
+
+    def summary(self):
+        m = self.meta
+        return (f"{m['source_path']}: {m['n_frames_read']} frames read (every {m['every']}), "
+                f"person in {len(self)}, no person in {len(m['missing_frames'])}, "
+                f"dropped as too small {len(m['small_frames'])}; crops {self.crop_size}x{self.crop_size} "
+                f"from {m['crop_side_px']} px squares; cache {self.cache_dir}")
+
+
+def cache_folder(video_path, every, crop_size, cache_root=CACHE_ROOT):
+    """data/cache/<video name>-<hash of content and parameters>."""
+    key = f"{file_hash(video_path)}-every{every}-crop{crop_size}-format{CACHE_FORMAT}"
+    return Path(cache_root) / f"{Path(video_path).stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+
+
+def is_complete(cache_dir):
+    """A cache counts only when its metadata says it is complete and its arrays agree with it."""
+    try:
+        meta = json.loads((Path(cache_dir) / "meta.json").read_text())
+        n = len(meta["frame_indices"])
+        skeletons = np.load(Path(cache_dir) / "skeletons.npy", mmap_mode="r")
+        crops = np.load(Path(cache_dir) / "crops.npy", mmap_mode="r")
+        return (meta.get("format") == CACHE_FORMAT and skeletons.shape == (n, N_LANDMARKS, 4)
+                and crops.shape == (n, meta["crop_size"], meta["crop_size"], 3))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return False
+
+
+def detect_skeletons(video_path, every, verbose):
+    """Pass 1: MediaPipe on every kept frame (decoding overlaps with detection in a thread)."""
+    info = video_io.video_info(video_path)
+    detections = {}  # frame index -> Skeleton in frame coordinates, or None
+    expected = (info.n_frames + every - 1) // every if info.n_frames > 0 else None
+    with PoseDetector(video=True) as detector:
+        frames = video_io.iter_frames(video_path, every)
+        for index, frame in tqdm(frames, total=expected, desc="detecting poses", unit="frame",
+                                 disable=not verbose):
+            detections[index] = detector.detect(frame)
+    if not detections:
+        raise VideoSkeletonError(f"no frame could be decoded from {video_path}")
+    return info, detections
+
+
+def plan_crops(info, detections, crop_margin=CROP_MARGIN):
+    """Keep plausible detections and give each a square crop of one common side.
+
+    Drops detections much smaller than the video's typical person (a thumbnail in a transition
+    graphic, a poster on the wall). The side covers the person's extent in 98 % of frames; the
+    centres follow the person, smoothed over half a second.
+    """
+    found = {i: s for i, s in detections.items() if s is not None}
+    if not found:
+        raise VideoSkeletonError(f"no person detected in any frame of {info.path}")
+    median_torso = np.median([torso_length(s) for s in found.values()])
+    kept = sorted(i for i, s in found.items() if torso_length(s) >= SMALL_PERSON * median_torso)
+    small = sorted(set(found) - set(kept))
+    boxes = np.array([person_box(found[i], (info.width, info.height)) for i in kept])  # (N, 4)
+    extent = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    side = float(np.percentile(extent, 98) * crop_margin)
+    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], axis=1)
+    every = kept[1] - kept[0] if len(kept) > 1 else 1
+    centres = smooth_track(centres, max(1, int(round(info.fps / 2 / every))))
+    crop_boxes = [(float(cx - side / 2), float(cy - side / 2), side) for cx, cy in centres]
+    missing = sorted(i for i, s in detections.items() if s is None)
+    return kept, small, missing, crop_boxes, found
+
+
+def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
+    """Detect, plan the crops, then write crops and skeletons into a temporary folder that is
+    renamed into place only when complete, so an interrupted run never leaves a usable-looking cache."""
+    started = time.time()
+    cache_dir = Path(cache_dir)
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial_dir = cache_dir.with_name(f".{cache_dir.name}.partial-{os.getpid()}")
+    try:
+        info, detections = detect_skeletons(video_path, every, verbose)
+        kept, small, missing, crop_boxes, found = plan_crops(info, detections)
+        partial_dir.mkdir()
+        frame_size = (info.width, info.height)
+        skeletons = np.stack([found[i].to_crop(box, frame_size).landmarks for i, box in zip(kept, crop_boxes)])
+        np.save(partial_dir / "skeletons.npy", skeletons.astype(np.float32))
+        crops = np.lib.format.open_memmap(partial_dir / "crops.npy", mode="w+", dtype=np.uint8,
+                                          shape=(len(kept), crop_size, crop_size, 3))
+        box_of = dict(zip(kept, crop_boxes))
+        position = 0
+        for index, frame in tqdm(video_io.iter_frames(video_path, every), total=len(detections),
+                                 desc="cropping", unit="frame", disable=not verbose):
+            if index in box_of:
+                crops[position] = crop_square(frame, *box_of[index], crop_size)
+                position += 1
+        if position != len(kept):
+            raise VideoSkeletonError(f"{video_path} decoded differently on the second pass")
+        crops.flush()
+        del crops
+        meta = cache_metadata(video_path, info, every, crop_size, detections, kept, small, missing, crop_boxes)
+        meta["seconds_to_build"] = round(time.time() - started, 2)
+        (partial_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+        if cache_dir.exists():
+            shutil.rmtree(cache_dir)
+        os.rename(partial_dir, cache_dir)
+    except video_io.VideoError as error:
+        raise VideoSkeletonError(str(error)) from None
+    finally:
+        shutil.rmtree(partial_dir, ignore_errors=True)
+
+
+def cache_metadata(video_path, info, every, crop_size, detections, kept, small, missing, crop_boxes):
+    import mediapipe
+    return {
+        "format": CACHE_FORMAT,
+        "source_path": str(Path(video_path).resolve()),
+        "content_sha1": file_hash(video_path),
+        "every": every,
+        "crop_size": crop_size,
+        "fps": info.fps / every,
+        "video_fps": info.fps,
+        "frame_size": [info.width, info.height],
+        "n_frames_read": len(detections),
+        "frame_indices": kept,
+        "missing_frames": missing,
+        "small_frames": small,
+        "crop_boxes": [[round(v, 2) for v in box] for box in crop_boxes],
+        "crop_side_px": round(crop_boxes[0][2], 1),
+        "versions": {"mediapipe": mediapipe.__version__, "opencv": cv2.__version__, "numpy": np.__version__},
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Detect the person's skeleton in every kept frame of a video, crop the person, "
+                    "and cache both under data/cache/ for the generators.",
+        epilog="The course form `VideoSkeleton.py VIDEO [force_compute] [frame_mod]` is accepted too.")
+    parser.add_argument("video", help="video of one person (mp4, avi, mov, ...)")
+    parser.add_argument("legacy", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--every", type=int, default=1, help="keep one frame in N (default 1: all)")
+    parser.add_argument("--crop-size", type=int, default=256, help="side of the square person crop in pixels (default 256)")
+    parser.add_argument("--force", action="store_true", help="recompute even if a matching cache exists")
+    parser.add_argument("--cache-root", default=str(CACHE_ROOT), help="where caches live (default data/cache)")
+    args = parser.parse_args(argv)
+    if len(args.legacy) > 2:
+        parser.error("expected at most two course-style arguments: force_compute frame_mod")
+    if args.legacy:
+        flag = args.legacy[0].lower()
+        if flag not in ("true", "false", "1", "0"):
+            parser.error(f"force_compute must be true or false, not {args.legacy[0]!r}")
+        args.force = args.force or flag in ("true", "1")
+    if len(args.legacy) == 2:
+        if not args.legacy[1].isdigit():
+            parser.error(f"frame_mod must be a whole number, not {args.legacy[1]!r}")
+        args.every = int(args.legacy[1])
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        video_skeleton = VideoSkeleton(args.video, args.every, args.crop_size, args.force, args.cache_root)
+    except VideoSkeletonError as error:
+        sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted: no cache was written")
+    print(video_skeleton.summary())
+    if video_skeleton.built:
+        seconds = video_skeleton.meta["seconds_to_build"]
+        print(f"built in {seconds:.1f} s ({video_skeleton.meta['n_frames_read'] / seconds:.1f} frames/s)")
+
+
+if __name__ == "__main__":
+    main()
