@@ -1,0 +1,236 @@
+"""The nearest-neighbour generator (course GEN_TYPE 1): show the target frame whose pose is closest.
+
+Poses are compared after moving the hip centre to the origin and dividing by the torso length,
+so a source dancer standing elsewhere in the frame, or nearer the camera, still finds the right
+pose. `generate` picks each frame on its own; `generate_sequence` picks, among the k nearest
+target frames of every driving pose, the path that keeps playing the target's frames in order
+unless the pose really asks for a jump (Viterbi), so a video does not flicker between distant frames.
+
+    python GenNearest.py ../shared/data/taichi2.mp4        # index the training split, check on validation
+    python GenNearest.py data/cache/taichi2-3a68617516 --k 16 --out out/nearest_check.png
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.spatial import KDTree
+
+from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton
+from VideoSkeleton import VideoSkeleton, VideoSkeletonError
+from training import split_indices
+
+# Pose distances are root-mean-square joint distances in torso lengths. Consecutive frames of a
+# 30 fps video typically differ by 0.01-0.05, so a jump costs about as much as being a couple of
+# frames' worth of motion away from the asked pose.
+JUMP_COST = 0.05
+MIN_TORSO = 1e-6  # guards the division for a degenerate skeleton whose shoulders sit on its hips
+
+
+def pose_features(joints):
+    """(N, 13, 2) joints -> (N, 26) features that ignore where the person stands and how big they are.
+
+    The hip centre goes to the origin and lengths are divided by the torso (shoulder centre to hip
+    centre), then by sqrt(13), so the Euclidean distance between two feature vectors is the
+    root-mean-square joint distance in torso lengths.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    # Plain indexing and arithmetic rather than fancy indexing and np.linalg.norm: a single query
+    # spends more time here than in the tree.
+    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP])[:, None] / 2  # (N, 1, 2)
+    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER])[:, None] / 2  # (N, 1, 2)
+    torso = np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1, keepdims=True))  # (N, 1, 1)
+    normalised = (joints - hip_centre) / np.maximum(torso, MIN_TORSO)  # (N, 13, 2)
+    return normalised.reshape(len(joints), REDUCED_DIM) / np.sqrt(N_JOINTS)
+
+
+def as_joints(skeletons):
+    """A Skeleton, a list of them, or reduced skeletons as (N, 26) or (N, 13, 2) -> (N, 13, 2)."""
+    if isinstance(skeletons, Skeleton):
+        skeletons = [skeletons]
+    if len(skeletons) and isinstance(skeletons[0], Skeleton):
+        joints = np.stack([skeleton.joints() for skeleton in skeletons])
+    else:
+        joints = np.asarray(skeletons, dtype=np.float64)
+        if joints.shape[-1:] != (REDUCED_DIM,) and joints.shape[-2:] != (N_JOINTS, 2):
+            raise ValueError(f"expected reduced skeletons (..., 26) or (..., 13, 2), got {joints.shape}")
+    joints = joints.reshape(-1, N_JOINTS, 2)
+    if not np.isfinite(joints).all():
+        raise ValueError("a skeleton has missing joints: fill the gaps before generating")
+    return joints
+
+
+class PoseIndex:
+    """A k-d tree over the pose features of M skeletons: the search half of the generator.
+
+    Real poses lie near a low-dimensional set, where a k-d tree answers a query in tens of
+    microseconds even for 100k poses (a brute-force scan grows with M).
+    """
+
+    def __init__(self, joints):
+        joints = as_joints(joints)  # (M, 13, 2)
+        if len(joints) == 0:
+            raise ValueError("cannot index an empty set of skeletons")
+        self.tree = KDTree(pose_features(joints))
+
+    def __len__(self):
+        return self.tree.n
+
+    def query(self, joints, k):
+        """The k nearest indexed poses of each of N poses, nearest first.
+
+        Returns (distances (N, k) in torso lengths, positions (N, k) into the indexed skeletons).
+        """
+        joints = as_joints(joints)
+        k = min(k, len(self))
+        distances, positions = self.tree.query(pose_features(joints), k=k)
+        return distances.reshape(len(joints), k), positions.reshape(len(joints), k)
+
+
+def smoothest_path(distances, frame_ids, jump_cost):
+    """Viterbi over N driving poses x k candidate target frames.
+
+    Minimises the sum of pose distances + jump_cost x the number of jumps, where going from target
+    frame f to f or f + 1 is free (the target video plays on, or holds) and anything else is a jump.
+    distances, frame_ids: (N, k). Returns (N,) the chosen column of each row.
+    """
+    n_poses, k = distances.shape
+    if n_poses == 0:
+        return np.zeros(0, dtype=np.int64)
+    best_cost = distances[0].copy()  # (k,) cheapest path ending at each candidate of pose t
+    came_from = np.zeros((n_poses, k), dtype=np.int64)  # best previous candidate, for the backtrack
+    for t in range(1, n_poses):
+        step = frame_ids[t][None, :] - frame_ids[t - 1][:, None]  # (k previous, k next)
+        path_costs = best_cost[:, None] + np.where((step == 0) | (step == 1), 0.0, jump_cost)
+        came_from[t] = path_costs.argmin(axis=0)
+        best_cost = path_costs[came_from[t], np.arange(k)] + distances[t]
+    path = np.empty(n_poses, dtype=np.int64)
+    path[-1] = best_cost.argmin()
+    for t in range(n_poses - 1, 0, -1):
+        path[t - 1] = came_from[t, path[t]]
+    return path
+
+
+class GenNearest:
+    """Generate the target's image for a pose by showing its frame with the nearest pose.
+
+    `indices` limits the searchable frames (the training split, so validation frames stay unseen);
+    `k` nearest frames per pose are the candidates of the sequence mode, and `jump_cost` (torso
+    lengths) is what a jump between non-consecutive target frames must save in pose distance.
+    """
+
+    name = "nearest"
+
+    def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None):
+        self.video_skeleton = video_skeleton
+        self.k = k
+        self.jump_cost = jump_cost
+        n_frames = len(video_skeleton)
+        self.frame_ids = np.arange(n_frames) if indices is None else np.unique(np.asarray(indices, dtype=np.int64))  # (M,)
+        if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
+            raise ValueError(f"indices must lie in 0..{n_frames - 1}")
+        target_joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)  # (N_target, 13, 2)
+        self.index = PoseIndex(target_joints[self.frame_ids])
+
+    @property
+    def size(self):
+        """Side of the square images generated: the target's crop size."""
+        return self.video_skeleton.crop_size
+
+    @property
+    def target_name(self):
+        return self.video_skeleton.name
+
+    def nearest_frames(self, skeletons):
+        """(N,) target frame of the nearest pose of each skeleton, each chosen on its own."""
+        _, positions = self.index.query(skeletons, k=1)  # (N, 1)
+        return self.frame_ids[positions[:, 0]]
+
+    def choose_frames(self, skeletons):
+        """(N,) target frames for a driving sequence: among each pose's k nearest frames, the
+        path that best trades pose distance against jumps in the target's time."""
+        distances, positions = self.index.query(skeletons, k=self.k)  # (N, k)
+        candidates = self.frame_ids[positions]  # (N, k)
+        chosen = smoothest_path(distances, candidates, self.jump_cost)  # (N,)
+        return candidates[np.arange(len(candidates)), chosen]
+
+    def generate(self, skeleton):
+        """The target crop (H, W, 3) uint8 BGR whose pose is nearest to `skeleton`."""
+        return self.video_skeleton.image(int(self.nearest_frames(skeleton)[0]))
+
+    def generate_batch(self, skeletons):
+        """(N, H, W, 3) uint8 BGR: `generate` for each skeleton."""
+        return self.frames_to_images(self.nearest_frames(skeletons))
+
+    def generate_sequence(self, skeletons):
+        """(N, H, W, 3) uint8 BGR for a driving sequence, chosen by `choose_frames`."""
+        return self.frames_to_images(self.choose_frames(skeletons))
+
+    def frames_to_images(self, frame_ids):
+        """The target crops of the given frames, read from the cache in one go."""
+        return np.asarray(self.video_skeleton.images[np.asarray(frame_ids)])  # (N, H, W, 3)
+
+
+def count_jumps(frame_ids):
+    """How many times a chosen frame sequence does not hold or step one frame forward."""
+    steps = np.diff(np.asarray(frame_ids))
+    return int(np.count_nonzero((steps != 0) & (steps != 1)))
+
+
+def check_grid(video_skeleton, asked, generated):
+    """One row per example: asked skeleton drawn | generated | real crop."""
+    rows = []
+    for frame, image in zip(asked, generated):
+        drawing = video_skeleton.skeleton(frame).to_image(video_skeleton.crop_size)
+        tiles = [drawing, image, video_skeleton.image(frame)]
+        for tile, label in zip(tiles, ("asked pose", "nearest (train)", "real (validation)")):
+            cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        rows.append(np.concatenate(tiles, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Index the training frames of a target and check "
+                                     "the nearest-neighbour generator on its validation frames.")
+    parser.add_argument("video", help="target video, or its cache folder under data/cache/")
+    parser.add_argument("--k", type=int, default=8, help="candidates per pose in sequence mode (default 8)")
+    parser.add_argument("--jump-cost", type=float, default=JUMP_COST,
+                        help=f"cost of a jump in the target's time, in torso lengths (default {JUMP_COST})")
+    parser.add_argument("--examples", type=int, default=4, help="validation frames shown in the grid (default 4)")
+    parser.add_argument("--out", default="out/nearest_check.png", help="where to write the grid")
+    args = parser.parse_args()
+    try:
+        video_skeleton = VideoSkeleton(args.video)
+    except VideoSkeletonError as error:
+        sys.exit(f"error: {error}")
+    train, validation = split_indices(len(video_skeleton))
+    if not train or not validation:
+        sys.exit(f"error: {args.video} has too few frames with a person ({len(video_skeleton)}) to split")
+    generator = GenNearest(video_skeleton, k=args.k, jump_cost=args.jump_cost, indices=train)
+    asked = video_skeleton.reduced()[validation].reshape(-1, N_JOINTS, 2)  # (V, 13, 2)
+
+    query_seconds = []
+    for joints in asked:
+        started = time.perf_counter()
+        generator.nearest_frames(joints)
+        query_seconds.append(time.perf_counter() - started)
+    pixels = video_skeleton.crop_size
+    print(f"indexed {len(train)} training frames of {generator.target_name}; "
+          f"{1000 * np.median(query_seconds):.3f} ms per query (median of {len(asked)})")
+    for mode, frames in (("per frame", generator.nearest_frames(asked)), ("sequence", generator.choose_frames(asked))):
+        target_joints = video_skeleton.reduced()[frames].reshape(-1, N_JOINTS, 2)
+        joint_distance = np.linalg.norm(target_joints - asked, axis=-1).mean() * pixels
+        print(f"{mode:>9}: mean joint distance {joint_distance:.1f} px of a {pixels}x{pixels} crop, "
+              f"{count_jumps(frames)} jumps over {len(frames)} validation frames")
+
+    shown = np.asarray(validation)[np.linspace(0, len(validation) - 1, args.examples).round().astype(int)]
+    grid = check_grid(video_skeleton, shown, generator.generate_batch(video_skeleton.reduced()[shown]))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(args.out, grid)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""GenNearest on the real tai chi target (and karate as a foreign source), through the default cache."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from GenNearest import GenNearest, count_jumps, pose_features
+from Skeleton import N_JOINTS
+from training import split_indices
+from VideoSkeleton import VideoSkeleton
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def target(taichi2):
+    return VideoSkeleton(taichi2, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def generator(target):
+    train, _ = split_indices(len(target))
+    return GenNearest(target, indices=train)
+
+
+def mean_pose_distance(driving_joints, target, frames):
+    """Mean normalised pose distance between each driving pose and the target frame chosen for it."""
+    chosen_joints = target.reduced()[frames].reshape(-1, N_JOINTS, 2)
+    return np.linalg.norm(pose_features(driving_joints) - pose_features(chosen_joints), axis=1).mean()
+
+
+def test_a_training_skeleton_gives_back_its_own_frame(target, generator):
+    for frame in (0, 123, 400, 810):
+        image = generator.generate(target.skeleton(frame))
+        assert image.dtype == np.uint8 and image.shape == (generator.size, generator.size, 3)
+        assert np.array_equal(image, target.image(frame))
+    assert np.array_equal(generator.nearest_frames(target.reduced()[generator.frame_ids]), generator.frame_ids)
+
+
+def test_a_shifted_and_scaled_pose_finds_the_same_frame(target, generator):
+    for frame, scale, shift in ((50, 0.5, (0.3, 0.2)), (300, 1.7, (-0.4, -0.1)), (700, 0.8, (0.05, -0.3))):
+        moved = target.skeleton(frame).transformed(scale, shift)
+        assert int(generator.nearest_frames(moved)[0]) == frame
+
+
+def test_batch_and_sequence_give_one_crop_per_pose(target, generator):
+    poses = [target.skeleton(frame) for frame in (10, 11, 12)]
+    for images in (generator.generate_batch(poses), generator.generate_sequence(poses)):
+        assert images.shape == (3, target.crop_size, target.crop_size, 3) and images.dtype == np.uint8
+    assert np.array_equal(generator.generate_batch(poses)[1], target.image(11))
+
+
+@pytest.mark.parametrize("source", ["noisy tai chi", "karate"])
+def test_sequence_mode_jumps_less_for_about_the_same_pose_distance(target, generator, karate1, source):
+    if source == "karate":
+        driving = VideoSkeleton(karate1, verbose=False).reduced().reshape(-1, N_JOINTS, 2)
+    else:  # a stretch of training poses with detector-like noise (about 2.5 px of a 256 crop)
+        clean = target.reduced()[200:500].reshape(-1, N_JOINTS, 2)
+        driving = clean + np.random.default_rng(0).normal(0, 0.01, clean.shape)
+    per_frame = generator.nearest_frames(driving)
+    sequence = generator.choose_frames(driving)
+    assert count_jumps(sequence) < count_jumps(per_frame)
+    assert (mean_pose_distance(driving, target, sequence)
+            <= 1.5 * mean_pose_distance(driving, target, per_frame))
+
+
+def test_held_out_frames_are_never_chosen(target, generator):
+    every_pose = target.reduced()
+    kept = np.arange(0, len(target), 3)  # every third frame: held-out frames sit between kept ones
+    every_third = GenNearest(target, indices=kept)
+    assert np.isin(every_third.nearest_frames(every_pose), kept).all()
+    assert np.isin(every_third.choose_frames(every_pose), kept).all()
+    _, validation = split_indices(len(target))  # `generator` indexes the training split only
+    assert generator.choose_frames(every_pose[validation]).max() < validation[0]
+
+
+def test_cli_reports_a_missing_video_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "GenNearest.py", str(tmp_path / "absent.mp4")],
+                            cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "absent.mp4" in result.stderr
