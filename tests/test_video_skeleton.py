@@ -1,0 +1,254 @@
+"""VideoSkeleton on real videos: what it keeps, how exact its skeletons are, how its cache behaves,
+and what the command line says when the input is bad or the run is interrupted."""
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+from Skeleton import PoseDetector, Skeleton
+from VideoSkeleton import VideoSkeleton, cache_folder, is_complete, parse_args
+
+KARATE_TRANSITION = range(129, 152)  # the transition graphic: no full-size person
+
+
+@pytest.fixture(scope="module")
+def karate(karate1, cache_root):
+    """karate1.mp4, every frame, 256-pixel crops: one full build shared by the module."""
+    return VideoSkeleton(karate1, cache_root=cache_root, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def karate_small(karate1, cache_root):
+    """A quick cache (one frame in 4, 64-pixel crops) for the tests that copy and damage one."""
+    return VideoSkeleton(karate1, every=4, crop_size=64, cache_root=cache_root, verbose=False)
+
+
+def copy_cache(video_skeleton, cache_root):
+    """A copy of a built cache under another root, where the same video and options will find it."""
+    copy = cache_root / video_skeleton.cache_dir.name
+    shutil.copytree(video_skeleton.cache_dir, copy)
+    return copy
+
+
+# --- what is kept ------------------------------------------------------------------------------
+
+def test_karate_keeps_the_person_and_drops_the_transition(karate):
+    kept = karate.meta["frame_indices"]
+    assert karate.built and karate.meta["n_frames_read"] == 192
+    assert kept == sorted(kept)
+    assert all(i in kept for i in range(192) if i < 125 or i > 155)
+    dropped = set(karate.meta["missing_frames"]) | set(karate.meta["small_frames"])
+    assert set(KARATE_TRANSITION) <= dropped
+    assert not set(KARATE_TRANSITION) & set(kept)
+
+
+def test_karate_arrays_agree_with_each_other(karate):
+    n = len(karate)
+    assert n == len(karate.meta["frame_indices"]) == len(karate.meta["crop_boxes"])
+    assert karate.images.shape == (n, 256, 256, 3) and karate.images.dtype == np.uint8
+    assert karate.skeletons.shape == (n, 33, 4) and karate.skeletons.dtype == np.float32
+    assert karate.reduced().shape == (n, 26)
+    assert karate.image(0).mean() > 20  # a picture, not a black square
+    joints = karate.reduced()
+    assert ((joints >= 0) & (joints <= 1)).mean() > 0.95  # the person is inside the crop
+    summary = karate.summary()
+    assert "192 frames read" in summary and f"person in {n}" in summary
+
+
+def test_karate_skeletons_match_their_crops(karate):
+    """MediaPipe run again on stored crops finds the stored skeletons: crops and coordinates agree.
+
+    Single images and the tracked video differ by a few pixels in fast moves, but not on average.
+    """
+    offsets = []  # (frames, 13, 2) in pixels of the 256-pixel crop
+    with PoseDetector(video=False) as detector:
+        for i in range(0, len(karate), 8):
+            found = detector.detect(karate.image(i))
+            if found is not None:
+                offsets.append((found.joints() - karate.skeleton(i).joints()) * 256)
+    offsets = np.array(offsets)
+    assert len(offsets) >= 0.9 * len(range(0, len(karate), 8))
+    assert np.median(np.linalg.norm(offsets, axis=2).mean(axis=1)) < 5
+    assert np.all(np.abs(offsets.mean(axis=(0, 1))) < 2)  # no shift between crop and skeleton
+
+
+def test_joint_error_against_ground_truth(tmp_path, cache_root):
+    synthetic_dancer = pytest.importorskip("SyntheticDancer")
+    video = synthetic_dancer.default_target(tmp_path / "target.mp4", n_frames=60)
+    truth = synthetic_dancer.load_ground_truth(video)  # (60, 33, 4), frame coordinates
+    dancer = VideoSkeleton(video, cache_root=cache_root, verbose=False)
+    meta = dancer.meta
+    assert meta["frame_indices"] == list(range(60))
+    errors = []  # (N, 13) in pixels of the 256-pixel crop
+    for i, (frame, box) in enumerate(zip(meta["frame_indices"], meta["crop_boxes"])):
+        expected = Skeleton(truth[frame]).to_crop(box, meta["frame_size"]).joints()
+        errors.append(np.linalg.norm(dancer.skeleton(i).joints() - expected, axis=1) * dancer.crop_size)
+    assert np.mean(errors) < 6
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def test_second_construction_reuses_the_cache(karate_small, karate1, cache_root):
+    again = VideoSkeleton(karate1, every=4, crop_size=64, cache_root=cache_root, verbose=False)
+    assert not again.built
+    assert again.cache_dir == karate_small.cache_dir
+    assert again.meta["created"] == karate_small.meta["created"]
+    np.testing.assert_array_equal(again.skeletons, karate_small.skeletons)
+
+
+def test_force_rebuilds(karate_small, karate1, tmp_path):
+    copy = copy_cache(karate_small, tmp_path)
+    (copy / "marker").touch()
+    assert not VideoSkeleton(karate1, every=4, crop_size=64, cache_root=tmp_path, verbose=False).built
+    rebuilt = VideoSkeleton(karate1, every=4, crop_size=64, cache_root=tmp_path, force=True, verbose=False)
+    assert rebuilt.built and not (copy / "marker").exists()
+    assert rebuilt.meta["frame_indices"] == karate_small.meta["frame_indices"]
+
+
+def test_options_and_content_choose_the_folder(karate, karate_small, karate1, tmp_path):
+    root = karate.cache_dir.parent
+    folders = {cache_folder(karate1, 1, 256, root), cache_folder(karate1, 2, 256, root),
+               cache_folder(karate1, 1, 128, root), karate_small.cache_dir}
+    assert len(folders) == 4
+    assert cache_folder(karate1, 1, 256, root) == karate.cache_dir
+    renamed = shutil.copy(karate1, tmp_path / "karate1.mp4")
+    assert cache_folder(renamed, 1, 256, root) == karate.cache_dir  # same bytes, same cache
+
+
+def remove_meta(cache_dir):
+    (cache_dir / "meta.json").unlink()
+
+
+def truncate_crops(cache_dir):
+    crops = cache_dir / "crops.npy"
+    with open(crops, "r+b") as handle:
+        handle.truncate(crops.stat().st_size // 2)
+
+
+def hide_as_partial(cache_dir):
+    """What a run killed just before its final rename leaves: a full copy under the partial name."""
+    cache_dir.rename(cache_dir.with_name(f".{cache_dir.name}.partial-123"))
+
+
+@pytest.mark.parametrize("damage", [remove_meta, truncate_crops, hide_as_partial])
+def test_half_written_cache_is_rebuilt(damage, karate_small, karate1, tmp_path):
+    copy = copy_cache(karate_small, tmp_path)
+    damage(copy)
+    assert not is_complete(copy)
+    rebuilt = VideoSkeleton(karate1, every=4, crop_size=64, cache_root=tmp_path, verbose=False)
+    assert rebuilt.built and rebuilt.cache_dir == copy and is_complete(copy)
+    assert len(rebuilt) == len(karate_small)
+    assert rebuilt.image(len(rebuilt) - 1).shape == (64, 64, 3)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+def cli(*args):
+    return [sys.executable, str(REPO_ROOT / "VideoSkeleton.py"), *map(str, args)]
+
+
+def last_line(text):
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def assert_clean_failure(process, stderr, cache_root, first_words):
+    """Exit code != 0, one message line (MediaPipe's own log lines aside), no traceback, no cache."""
+    assert process.returncode != 0
+    assert "Traceback" not in stderr
+    assert last_line(stderr).startswith(first_words)
+    assert sum(line.startswith(("error:", "interrupted:")) for line in stderr.splitlines()) == 1
+    assert not cache_root.exists() or not any(cache_root.iterdir())  # not even a partial folder
+
+
+def write_text_as_mp4(path):
+    path.write_text("this is not a video\n" * 100)
+    return path
+
+
+def write_empty_mp4(path):
+    path.touch()
+    return path
+
+
+@pytest.mark.parametrize("make_input", [
+    lambda tmp: tmp / "missing.mp4",
+    lambda tmp: write_text_as_mp4(tmp / "text.mp4"),
+    lambda tmp: write_empty_mp4(tmp / "empty.mp4"),
+], ids=["missing", "text-renamed-mp4", "zero-bytes"])
+def test_cli_rejects_bad_files(make_input, tmp_path):
+    cache_root = tmp_path / "cache"
+    result = subprocess.run(cli(make_input(tmp_path), "--cache-root", cache_root),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert_clean_failure(result, result.stderr, cache_root, "error:")
+
+
+def test_cli_rejects_a_video_with_nobody_in_it(no_person_video, tmp_path):
+    cache_root = tmp_path / "cache"
+    result = subprocess.run(cli(no_person_video, "--cache-root", cache_root),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert_clean_failure(result, result.stderr, cache_root, "error: no person detected")
+
+
+def test_course_command_line_form():
+    args = parse_args(["video.mp4", "false", "2"])
+    assert args.every == 2 and not args.force
+    assert parse_args(["video.mp4", "true"]).force
+
+
+def start_cli(tmp_path, *args):
+    """Start the CLI with its stderr (where the progress bars go) in a file we can watch."""
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(cli(*args), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+    return process, log
+
+
+def wait_for_text(process, log, text, timeout=120):
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert process.poll() is None, f"ended before printing {text!r}: {log.read_text()}"
+        assert time.monotonic() < deadline, f"no {text!r} after {timeout} s"
+        time.sleep(0.05)
+
+
+def partial_folders(cache_root):
+    return [p for p in cache_root.glob(".*.partial-*") if p.is_dir()] if cache_root.exists() else []
+
+
+def test_ctrl_c_while_detecting_leaves_nothing(taichi2, tmp_path):
+    cache_root = tmp_path / "cache"
+    process, log = start_cli(tmp_path, taichi2, "--cache-root", cache_root)
+    wait_for_text(process, log, "detecting poses")
+    time.sleep(1)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert_clean_failure(process, log.read_text(), cache_root, "interrupted: no cache was written")
+
+
+def test_ctrl_c_while_writing_removes_the_partial_cache(taichi2, tmp_path):
+    cache_root = tmp_path / "cache"
+    process, log = start_cli(tmp_path, taichi2, "--every", "30", "--cache-root", cache_root)
+    wait_for_text(process, log, "cropping")
+    assert partial_folders(cache_root)  # being written now
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert_clean_failure(process, log.read_text(), cache_root, "interrupted: no cache was written")
+
+
+def test_a_crash_while_writing_leaves_only_a_partial_folder(taichi2, tmp_path):
+    cache_root = tmp_path / "cache"
+    process, log = start_cli(tmp_path, taichi2, "--every", "30", "--cache-root", cache_root)
+    wait_for_text(process, log, "cropping")
+    process.kill()  # no chance to clean up
+    process.wait(timeout=60)
+    assert partial_folders(cache_root)
+    complete = [p for p in cache_root.iterdir() if not p.name.startswith(".")]
+    assert complete == []
+    after = VideoSkeleton(taichi2, every=30, cache_root=cache_root, verbose=False)  # starts afresh
+    assert after.built and is_complete(after.cache_dir)
