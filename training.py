@@ -1,21 +1,42 @@
-"""Training plumbing shared by every generator: device, held-out split, dataset, checkpoints.
+"""Training plumbing shared by every network generator: device, held-out split, dataset,
+checkpoints, the training loop with its budget, and distributed training.
 
-The generator scripts hold only their method (networks, losses, `generate`); everything a
-training run needs around the method lives here once.
+The generator scripts hold only their method (networks, losses, one optimisation step); all a
+training run needs around the method lives here once. A method is an object with
+    name, size, device, networks (dict of modules, "generator" among them), optimizers (dict),
+    input_kind ("vector" or "image"), model_args (dict),
+    training_step(inputs, targets) -> dict of float losses,
+and `TrainedGenerator` turns its saved network back into `generate(skeleton)`.
 """
+import argparse
+import json
+import math
 import os
+import random
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from Skeleton import Skeleton
 
 MODELS_ROOT = Path("data/models")
 VALIDATION_FRACTION = 0.1  # the last 10 % of the target's frames, in time order, are never trained on
+CHECKPOINT_FORMAT = 1
 
 
 class CheckpointError(Exception):
     """A checkpoint that is missing, unreadable, or made for another generator or target."""
 
 
+# --- device and distribution ------------------------------------------------------------------
 def pick_device(name=None):
     """CUDA, then Apple MPS, then CPU; `name` ("cpu", "cuda", "cuda:1", "mps") forces one."""
     if name:
@@ -27,11 +48,42 @@ def pick_device(name=None):
     return torch.device("cpu")
 
 
-def default_checkpoint(video_skeleton, generator_name):
-    """data/models/<target cache name>/<generator>.pt: where a trained generator is looked for."""
-    return MODELS_ROOT / video_skeleton.name / f"{generator_name}.pt"
+def autocast_for(device):
+    """Mixed precision on CUDA (bfloat16, no loss scaling needed); full precision elsewhere."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
 
 
+def setup_distributed(device_name=None):
+    """(device, rank, world_size). Under `torchrun` this joins the process group: gloo on CPU,
+    nccl on GPU, one GPU per local rank."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return pick_device(device_name), 0, 1
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(device_name)
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device, rank, world_size
+
+
+def wrap_distributed(module, device):
+    """DistributedDataParallel when running under torchrun, the module itself otherwise."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def unwrap(module):
+    return module.module if hasattr(module, "module") else module
+
+
+# --- data ---------------------------------------------------------------------------------------
 def split_indices(n_frames, validation_fraction=VALIDATION_FRACTION):
     """(train indices, validation indices): the validation part is the contiguous last 10 %.
 
@@ -39,6 +91,79 @@ def split_indices(n_frames, validation_fraction=VALIDATION_FRACTION):
     """
     n_validation = max(1, int(round(n_frames * validation_fraction))) if n_frames > 1 else 0
     return list(range(n_frames - n_validation)), list(range(n_frames - n_validation, n_frames))
+
+
+def images_to_tensor(images):
+    """uint8 BGR (N, H, W, 3) -> float RGB (N, 3, H, W) in [-1, 1]: the only way in."""
+    array = np.ascontiguousarray(np.asarray(images)[..., ::-1])
+    return torch.from_numpy(array).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def tensor_to_images(tensor):
+    """float RGB (N, 3, H, W) in [-1, 1] -> uint8 BGR (N, H, W, 3): the only way out."""
+    array = tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round().byte()
+    return np.ascontiguousarray(array.permute(0, 2, 3, 1).cpu().numpy()[..., ::-1])
+
+
+def skeleton_inputs(skeletons, input_kind, size):
+    """What a network sees of a list of skeletons: (N, 26) reduced vectors in [-1, 1], or the
+    drawn skeleton images (N, 3, size, size) in [-1, 1]."""
+    if input_kind == "vector":
+        vectors = np.stack([s.reduced() for s in skeletons])  # (N, 26), 0..1 inside the crop
+        return torch.from_numpy(vectors).float().mul(2).sub(1)
+    return images_to_tensor(np.stack([s.to_image(size) for s in skeletons]))
+
+
+class PairDataset:
+    """(skeleton input, person crop) pairs of some frames of a VideoSkeleton, at `size`.
+
+    Crops are resized once and kept as uint8; skeleton images are drawn once. With `augment`,
+    each pair is shifted and scaled by a few percent, the skeleton redrawn to match, so the
+    network learns that a pose moved a little yields the same person moved a little.
+    """
+
+    def __init__(self, video_skeleton, indices, size, input_kind, augment=False):
+        self.indices = list(indices)
+        self.size, self.input_kind, self.augment = size, input_kind, augment
+        interpolation = cv2.INTER_AREA if size < video_skeleton.crop_size else cv2.INTER_LINEAR
+        self.images = np.stack([cv2.resize(video_skeleton.image(i), (size, size), interpolation=interpolation)
+                                for i in self.indices])  # (N, S, S, 3) uint8 BGR
+        self.skeletons = [video_skeleton.skeleton(i) for i in self.indices]
+        self.inputs = skeleton_inputs(self.skeletons, input_kind, size)  # (N, 26) or (N, 3, S, S)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def batch(self, positions, rng=None):
+        """(inputs, targets) tensors for dataset positions; augmented when enabled and rng given."""
+        if not (self.augment and rng is not None):
+            return self.inputs[positions], images_to_tensor(self.images[positions])
+        skeletons, images = [], []
+        for position in positions:
+            scale = 1 + rng.uniform(-0.05, 0.05)
+            shift = rng.uniform(-0.05, 0.05, size=2)
+            centre = 0.5 * (1 - scale)  # scale about the image centre
+            matrix = np.array([[scale, 0, (centre + shift[0]) * self.size],
+                               [0, scale, (centre + shift[1]) * self.size]], dtype=np.float32)
+            images.append(cv2.warpAffine(self.images[position], matrix, (self.size, self.size),
+                                         borderMode=cv2.BORDER_REFLECT))
+            skeletons.append(self.skeletons[position].transformed(scale, centre + shift))
+        return skeleton_inputs(skeletons, self.input_kind, self.size), images_to_tensor(np.stack(images))
+
+
+def epoch_batches(n_items, batch_size, epoch, seed, rank=0, world_size=1):
+    """Shuffled batches of positions for one epoch; under DDP each rank takes its own share of
+    the same permutation, so ranks never see the same pair in one epoch."""
+    permutation = np.random.default_rng(seed + epoch).permutation(n_items)
+    share = permutation[rank::world_size]
+    n_batches = max(1, len(share) // batch_size)  # drop the ragged end: batch norm needs full batches
+    return [share[b * batch_size:(b + 1) * batch_size] for b in range(n_batches)]
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+def default_checkpoint(video_skeleton, generator_name):
+    """data/models/<target cache name>/<generator>.pt: where a trained generator is looked for."""
+    return MODELS_ROOT / video_skeleton.name / f"{generator_name}.pt"
 
 
 def save_atomically(obj, path):
@@ -49,3 +174,288 @@ def save_atomically(obj, path):
     torch.save(obj, partial)
     os.replace(partial, path)
     return path
+
+
+def load_checkpoint(path, generator_name=None):
+    """Read a checkpoint and check it belongs to `generator_name` (one of its accepted names)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {type(error).__name__}") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a Dance Transfer checkpoint")
+    names = [generator_name] if isinstance(generator_name, str) else generator_name
+    if names and checkpoint["generator"] not in names:
+        raise CheckpointError(f"{path} holds a '{checkpoint['generator']}' generator, not '{'/'.join(names)}'")
+    return checkpoint
+
+
+def make_checkpoint(method, target_name, config, progress):
+    """Everything needed to rebuild, resume or reproduce: weights, architecture, options, state."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "generator": method.name,
+        "size": method.size,
+        "input_kind": method.input_kind,
+        "model_args": method.model_args,
+        "target": target_name,
+        "networks": {name: unwrap(net).state_dict() for name, net in method.networks.items()},
+        "optimizers": {name: opt.state_dict() for name, opt in method.optimizers.items()},
+        "config": config,
+        "progress": progress,  # epoch, step, seconds, history
+        "versions": {"torch": torch.__version__},
+    }
+
+
+class TrainedGenerator:
+    """A trained network as a generator: `generate(skeleton)` -> HxWx3 uint8 BGR image.
+
+    Subclasses set `name` (or `names`) and `build_network(size, model_args)`; everything else
+    (loading, device, batching, conversion) is shared.
+    """
+
+    name = None
+
+    def __init__(self, checkpoint_or_target, device=None):
+        """From a checkpoint path, or from a VideoSkeleton (its default checkpoint, course style)."""
+        checkpoint_path = checkpoint_or_target
+        if hasattr(checkpoint_or_target, "skeletons"):
+            checkpoint_path = default_checkpoint(checkpoint_or_target, self.name)
+        checkpoint = load_checkpoint(checkpoint_path, self.accepted_names())
+        self.checkpoint_path = Path(checkpoint_path)
+        self.name = checkpoint["generator"]
+        self.size = checkpoint["size"]
+        self.input_kind = checkpoint["input_kind"]
+        self.target_name = checkpoint["target"]
+        self.trained = checkpoint["progress"]
+        self.device = pick_device(device)
+        self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
+        self.network.load_state_dict(checkpoint["networks"]["generator"])
+        self.network.to(self.device).eval()
+
+    @classmethod
+    def accepted_names(cls):
+        return [cls.name]
+
+    @staticmethod
+    def build_network(size, model_args):
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def generate_batch(self, skeletons, batch_size=32):
+        """List of Skeleton (crop coordinates) -> (N, size, size, 3) uint8 BGR."""
+        outputs = []
+        for start in range(0, len(skeletons), batch_size):
+            inputs = skeleton_inputs(skeletons[start:start + batch_size], self.input_kind, self.size)
+            with autocast_for(self.device):
+                outputs.append(tensor_to_images(self.network(inputs.to(self.device))))
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.size, self.size, 3), np.uint8)
+
+    def generate(self, skeleton):
+        return self.generate_batch([skeleton])[0]
+
+
+# --- the training loop ------------------------------------------------------------------------------
+def add_training_arguments(parser, default_size, sizes):
+    """The options every network generator's command line shares."""
+    parser.add_argument("video", nargs="?", help="target video, or its VideoSkeleton cache folder")
+    parser.add_argument("legacy", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, choices=sizes, default=None,
+                        help=f"output resolution (default {default_size}; a resumed run keeps its own)")
+    parser.add_argument("--epochs", type=int, default=200, help="stop after this many epochs (default 200)")
+    parser.add_argument("--minutes", type=float, default=None, help="stop cleanly after this many minutes of training")
+    parser.add_argument("--batch-size", type=int, default=8, help="pairs per step, per process (default 8)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    parser.add_argument("--augment", action="store_true", help="shift and scale each pair by a few percent")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed repeats a run")
+    parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    parser.add_argument("--checkpoint", default=None, help="checkpoint path (default data/models/<target>/<generator>.pt)")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    parser.add_argument("--save-minutes", type=float, default=2.0, help="also save every this many minutes (default 2)")
+    parser.add_argument("--every", type=int, default=1, help="VideoSkeleton: keep one frame in N (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    parser.add_argument("--dry-run", action="store_true", help="run one batch end to end and exit (smoke test)")
+    return parser
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def log(rank, *message):
+    if rank == 0:
+        print(*message, flush=True)
+
+
+def save_progress_images(method, dataset, fixed_positions, history, out_stem):
+    """The fixed validation grid (skeleton | generated | real, one row per pose) and the loss curve."""
+    generator = unwrap(method.networks["generator"])
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        inputs, targets = dataset.batch(fixed_positions)
+        generated = tensor_to_images(generator(inputs.to(method.device)))
+    generator.train(was_training)
+    rows = []
+    for position, fake, real in zip(fixed_positions, generated, dataset.images[fixed_positions]):
+        rows.append(np.hstack([dataset.skeletons[position].to_image(dataset.size), fake, real]))
+    cv2.imwrite(f"{out_stem}_grid.png", np.vstack(rows))
+    plot_losses(history, f"{out_stem}_losses.png")
+
+
+def plot_losses(history, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    if not history:
+        return
+    figure, axis = plt.subplots(figsize=(7, 4))
+    steps = [entry["step"] for entry in history]
+    for key in history[-1]:
+        if key not in ("step", "epoch"):
+            axis.plot(steps, [entry.get(key, np.nan) for entry in history], label=key)
+    axis.set_xlabel("step")
+    axis.set_yscale("log")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def train(method, video_skeleton, args, rank=0, world_size=1):
+    """The one training loop: epochs of steps within a budget, a progress line, periodic saves,
+    a validation figure and grid per epoch, and a clean stop (with a save) on Ctrl-C."""
+    checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method.name))
+    out_stem = str(checkpoint_path.with_suffix(""))
+    train_ids, validation_ids = split_indices(len(video_skeleton))
+    train_set = PairDataset(video_skeleton, train_ids, method.size, method.input_kind, args.augment)
+    validation_set = PairDataset(video_skeleton, validation_ids, method.size, method.input_kind)
+    fixed = np.linspace(0, len(validation_set) - 1, min(6, len(validation_set))).astype(int)
+    progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
+    if args.resume:
+        checkpoint = load_checkpoint(checkpoint_path, method.name)
+        restore(method, checkpoint)
+        progress = checkpoint["progress"]
+        log(rank, f"resumed {checkpoint_path} at epoch {progress['epoch']}, step {progress['step']}")
+    config = {k: v for k, v in vars(args).items() if k not in ("legacy",)}
+    log(rank, f"{method.name}: {len(train_set)} training pairs, {len(validation_set)} held out, "
+              f"{method.size}x{method.size}, device {method.device}, {world_size} process(es), "
+              f"batch {args.batch_size}, {parameter_summary(method)}")
+    rng = np.random.default_rng(args.seed + 1000 * rank + progress["step"])
+    budget = args.minutes * 60 if args.minutes else math.inf
+    started, last_save = time.time(), time.time()
+    stop_reason = "epochs done"
+    try:
+        while progress["epoch"] < args.epochs:
+            batches = epoch_batches(len(train_set), args.batch_size, progress["epoch"], args.seed, rank, world_size)
+            bar = tqdm(batches, desc=f"epoch {progress['epoch'] + 1}/{args.epochs}", disable=rank != 0, leave=False)
+            totals, n_steps = {}, 0
+            for positions in bar:
+                inputs, targets = train_set.batch(positions, rng)
+                losses = method.training_step(inputs.to(method.device), targets.to(method.device))
+                progress["step"] += 1
+                n_steps += 1
+                for key, value in losses.items():
+                    totals[key] = totals.get(key, 0.0) + value
+                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+                if args.dry_run or time.time() - started >= budget:
+                    break
+                if rank == 0 and time.time() - last_save > args.save_minutes * 60:
+                    save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+                    last_save = time.time()
+            progress["epoch"] += 1
+            entry = {"epoch": progress["epoch"], "step": progress["step"],
+                     **{k: v / n_steps for k, v in totals.items()},
+                     "val_l1": validation_l1(method, validation_set)}
+            progress["history"].append(entry)
+            log(rank, "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items())
+                + f"  ({time.time() - started:.0f} s)")
+            if args.dry_run:
+                stop_reason = "dry run"
+                break
+            if time.time() - started >= budget:
+                stop_reason = f"budget of {args.minutes} min reached"
+                break
+            if rank == 0:
+                save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+                save_progress_images(method, validation_set, fixed, progress["history"], out_stem)
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+    progress["seconds"] += time.time() - started
+    if rank == 0:
+        if args.dry_run:  # exercise the save path without touching a real checkpoint
+            with tempfile.TemporaryDirectory() as folder:
+                save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), Path(folder) / "dry.pt")
+        else:
+            save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+            save_progress_images(method, validation_set, fixed, progress["history"], out_stem)
+            log(rank, f"{stop_reason}: saved {checkpoint_path} (epoch {progress['epoch']}, step {progress['step']}), "
+                      f"grid {out_stem}_grid.png, losses {out_stem}_losses.png")
+    return checkpoint_path
+
+
+def restore(method, checkpoint):
+    """Load weights and optimizer state into a freshly built method, refusing a mismatch."""
+    if checkpoint["size"] != method.size or checkpoint["model_args"] != method.model_args:
+        raise CheckpointError(f"the checkpoint was trained at {checkpoint['size']}x{checkpoint['size']} with "
+                              f"{checkpoint['model_args']}; resume with the same settings (or drop --size)")
+    for name, network in method.networks.items():
+        unwrap(network).load_state_dict(checkpoint["networks"][name])
+    for name, optimizer in method.optimizers.items():
+        optimizer.load_state_dict(checkpoint["optimizers"][name])
+
+
+@torch.no_grad()
+def validation_l1(method, validation_set, batch_size=32):
+    """Mean absolute error on held-out pairs, RGB in [0, 1] (the EVALUATION.md scale)."""
+    generator = unwrap(method.networks["generator"])
+    generator.eval()
+    total = 0.0
+    for start in range(0, len(validation_set), batch_size):
+        positions = np.arange(start, min(start + batch_size, len(validation_set)))
+        inputs, targets = validation_set.batch(positions)
+        with autocast_for(method.device):
+            generated = generator(inputs.to(method.device)).float()
+        total += (generated - targets.to(method.device)).abs().sum().item() / 2  # [-1,1] -> [0,1]
+    generator.train()
+    return total / (len(validation_set) * 3 * method.size ** 2)
+
+
+def parameter_summary(method):
+    return ", ".join(f"{name} {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters"
+                     for name, net in method.networks.items())
+
+
+def run_training(method_factory, args, default_size, cpu_default_size=None):
+    """Everything between the command line and `train`: resolve the target, size, device and
+    processes, build the method, train, and turn user errors into one clear line."""
+    from VideoSkeleton import VideoSkeleton, VideoSkeletonError
+    try:
+        device, rank, world_size = setup_distributed(args.device)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        seed_everything(args.seed + rank)
+        video_skeleton = VideoSkeleton(args.video, every=args.every, verbose=rank == 0)
+        checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method_factory.name))
+        size = args.size
+        if args.resume:
+            checkpoint = load_checkpoint(checkpoint_path, method_factory.name)
+            if size is not None and size != checkpoint["size"]:
+                raise CheckpointError(f"{checkpoint_path} was trained at {checkpoint['size']}x{checkpoint['size']}, "
+                                      f"not {size}; drop --size to resume it")
+            size = checkpoint["size"]
+        elif size is None:
+            size = default_size if device.type != "cpu" else (cpu_default_size or default_size)
+        seed_everything(args.seed)  # identical initial weights on every rank
+        method = method_factory(size, device, args)
+        train(method, video_skeleton, args, rank, world_size)
+    except (CheckpointError, VideoSkeletonError) as error:
+        sys.exit(f"error: {error}")
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,114 @@
+"""Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image.
+
+Generator: a U-Net (networks.UNet) from the skeleton image to the person, with skip connections,
+resize-convolution upsampling, self-attention at 8x8 and a learned canvas for what every frame
+shares. Discriminator: a spectrally normalised patch critic that sees the skeleton image together
+with the real or generated person. Losses: hinge adversarial + L1 + discriminator feature matching.
+
+    python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
+    python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
+    python GenGAN.py ../shared/data/taichi2.mp4 --size 256 --dry-run   # one batch end to end
+    torchrun --nproc_per_node=2 GenGAN.py VIDEO --minutes 20           # data-parallel training
+"""
+import argparse
+
+import torch
+import torch.nn.functional as F
+
+from networks import PatchDiscriminator, UNet
+from training import TrainedGenerator, add_training_arguments, autocast_for, run_training, unwrap, wrap_distributed
+
+SIZES = (64, 128, 256, 512)
+
+
+def generator_channels(size):
+    """Base width of the U-Net: wider at small sizes, where a convolution is cheap."""
+    return 32 if size <= 128 else 16
+
+
+def build_generator(size, model_args):
+    return UNet(size, base_channels=model_args["base_channels"], attention=model_args["attention"],
+                canvas_channels=model_args["canvas_channels"])
+
+
+class GANTraining:
+    """One pix2pix optimisation step: (1) update D on real and generated pairs, (2) update G."""
+
+    name = "gan"
+    input_kind = "image"
+
+    def __init__(self, size, device, args):
+        self.size, self.device = size, device
+        self.model_args = {"base_channels": generator_channels(size), "attention": not args.no_attention,
+                           "canvas_channels": 4, "disc_channels": 16,
+                           "l1_weight": args.l1_weight, "feature_weight": args.feature_weight}
+        generator = build_generator(size, self.model_args).to(device)
+        discriminator = PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)
+        self.networks = {"generator": wrap_distributed(generator, device),
+                         "discriminator": wrap_distributed(discriminator, device)}
+        # Separate learning rates (TTUR): the critic learns faster so it keeps up with the generator.
+        self.optimizers = {
+            "generator": torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.999)),
+            "discriminator": torch.optim.Adam(discriminator.parameters(), lr=args.lr * args.d_lr_ratio, betas=(0.5, 0.999)),
+        }
+
+    def training_step(self, skeleton_images, real):
+        """skeleton_images, real: (B, 3, S, S) in [-1, 1]; returns the step's losses."""
+        generator, discriminator = self.networks["generator"], self.networks["discriminator"]
+        with autocast_for(self.device):
+            fake = generator(skeleton_images)  # (B, 3, S, S)
+
+            # (1) update D: hinge loss on real and generated pairs, in one pass through the critic
+            scores, features = discriminator(skeleton_images.repeat(2, 1, 1, 1), torch.cat([real, fake.detach()]))
+            real_scores, fake_scores = scores.float().chunk(2)  # (B, 1, h, w) each
+            loss_d = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        self.optimizers["discriminator"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.optimizers["discriminator"].step()
+        real_features = [f.detach().chunk(2)[0] for f in features]
+
+        # (2) update G: fool the critic, match its features on real pairs, and stay close in L1.
+        # The plain module is used with frozen weights, so no gradient reaches D (nor its DDP hooks).
+        critic = unwrap(discriminator)
+        critic.requires_grad_(False)
+        with autocast_for(self.device):
+            fake_scores, fake_features = critic(skeleton_images, fake)
+            loss_adversarial = -fake_scores.float().mean()
+            loss_features = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_features, real_features)) / len(fake_features)
+            loss_l1 = F.l1_loss(fake.float(), real)
+            loss_g = (loss_adversarial + self.model_args["l1_weight"] * loss_l1
+                      + self.model_args["feature_weight"] * loss_features)
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.optimizers["generator"].step()
+        critic.requires_grad_(True)
+        return {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item()}
+
+
+class GenGAN(TrainedGenerator):
+    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton)` -> BGR image."""
+
+    name = "gan"
+
+    @staticmethod
+    def build_network(size, model_args):
+        return build_generator(size, model_args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Train the conditional GAN (pix2pix: U-Net generator, patch discriminator) on a target video. "
+                    "Default size: 256 on a GPU, 128 on CPU (a 2-core CPU trains 128x128 several times faster).")
+    add_training_arguments(parser, default_size=256, sizes=SIZES)
+    parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
+    parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
+    parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")
+    parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8")
+    args = parser.parse_args(argv)
+    if args.video is None:
+        parser.error("give a target video (or its cache folder)")
+    run_training(GANTraining, args, default_size=256, cpu_default_size=128)
+
+
+if __name__ == "__main__":
+    main()

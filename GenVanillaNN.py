@@ -1,0 +1,102 @@
+"""Plain regression generators (course GEN_TYPE 2 and 3), trained with an L1 loss only.
+
+    variant "vector" (course 2): the 26-D reduced skeleton -> image, through an upsampling decoder
+    variant "image"  (course 3): the drawn skeleton image -> image, through an encoder-decoder
+                                 (no skip connections: the GAN's U-Net is the step up from this)
+
+They are the baselines the GAN is measured against: the same data, split, budget and building
+blocks (networks.py), without the adversarial critic.
+
+    python GenVanillaNN.py ../shared/data/taichi2.mp4 --variant vector --minutes 20
+    python GenVanillaNN.py ../shared/data/taichi2.mp4 --variant image --size 64 --epochs 5
+    python GenVanillaNN.py ../shared/data/taichi2.mp4 false 2      # the course form: variant 2 = vector... see --help
+"""
+import argparse
+
+import torch
+import torch.nn.functional as F
+
+from networks import UNet, VectorDecoder
+from training import TrainedGenerator, add_training_arguments, autocast_for, run_training, wrap_distributed
+
+SIZES = (64, 128, 256)
+VARIANTS = ("vector", "image")
+COURSE_VARIANTS = {"1": "vector", "2": "image"}  # the course's optSkeOrImage
+
+
+def build_network(size, model_args):
+    if model_args["variant"] == "vector":
+        return VectorDecoder(size, base_channels=model_args["base_channels"])
+    return UNet(size, base_channels=model_args["base_channels"], canvas_channels=0, attention=False,
+                skip_connections=False)
+
+
+class VanillaTraining:
+    """One L1 regression step on (skeleton, person) pairs."""
+
+    input_kind = None
+
+    def __init__(self, size, device, args):
+        self.name = f"vanilla-{args.variant}"
+        self.input_kind = args.variant
+        self.size, self.device = size, device
+        self.model_args = {"variant": args.variant, "base_channels": 32 if size <= 128 else 16}
+        network = build_network(size, self.model_args).to(device)
+        self.networks = {"generator": wrap_distributed(network, device)}
+        self.optimizers = {"generator": torch.optim.Adam(network.parameters(), lr=args.lr, betas=(0.5, 0.999))}
+
+    def training_step(self, inputs, real):
+        """inputs: (B, 26) or (B, 3, S, S); real: (B, 3, S, S) in [-1, 1]."""
+        with autocast_for(self.device):
+            loss = F.l1_loss(self.networks["generator"](inputs).float(), real)
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["generator"].step()
+        return {"l1": loss.item()}
+
+
+class GenVanillaNN(TrainedGenerator):
+    """A trained vanilla generator: `GenVanillaNN(checkpoint).generate(skeleton)` -> BGR image.
+
+    Course form: `GenVanillaNN(video_skeleton, optSkeOrImage=1 or 2)` loads that target's default
+    checkpoint of variant vector (1) or image (2).
+    """
+
+    name = "vanilla-vector"
+    names = ("vanilla-vector", "vanilla-image")
+
+    def __init__(self, checkpoint_or_target, device=None, optSkeOrImage=1):
+        if hasattr(checkpoint_or_target, "skeletons"):
+            self.name = f"vanilla-{COURSE_VARIANTS[str(optSkeOrImage)]}"
+        super().__init__(checkpoint_or_target, device)
+
+    def accepted_names(self):
+        return list(self.names)
+
+    @staticmethod
+    def build_network(size, model_args):
+        return build_network(size, model_args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Train a vanilla generator (L1 regression) from the 26-D skeleton (vector) or from "
+                    "the drawn skeleton image (image). Default size 128 (64 trains ~4x faster on CPU).",
+        epilog="Course form: GenVanillaNN.py VIDEO false 1|2  (1 = vector, 2 = image).")
+    add_training_arguments(parser, default_size=128, sizes=SIZES)
+    parser.add_argument("--variant", choices=VARIANTS, default=None, help="vector or image (default vector)")
+    args = parser.parse_args(argv)
+    if args.video is None:
+        parser.error("give a target video (or its cache folder)")
+    if args.legacy:
+        if len(args.legacy) != 2 or args.legacy[1] not in COURSE_VARIANTS:
+            parser.error("course form: GenVanillaNN.py VIDEO false 1|2")
+        args.variant = args.variant or COURSE_VARIANTS[args.legacy[1]]
+    args.variant = args.variant or "vector"
+    factory = lambda size, device, options: VanillaTraining(size, device, options)
+    factory.name = f"vanilla-{args.variant}"
+    run_training(factory, args, default_size=128)
+
+
+if __name__ == "__main__":
+    main()
