@@ -95,7 +95,7 @@ class GenGAN(TrainedGenerator):
         return build_generator(size, model_args)
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Train the conditional GAN (pix2pix: U-Net generator, patch discriminator) on a target video. "
                     "Default size: 256 on a GPU, 128 on CPU (a 2-core CPU trains 128x128 several times faster).")
@@ -107,7 +107,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.video is None:
         parser.error("give a target video (or its cache folder)")
-    run_training(GANTraining, args, default_size=256, cpu_default_size=128)
+    return args
+
+
+def main(argv=None):
+    run_training(GANTraining, parse_args(argv), default_size=256, cpu_default_size=128)
 
 
 if __name__ == "__main__":

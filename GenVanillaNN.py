@@ -78,7 +78,7 @@ class GenVanillaNN(TrainedGenerator):
         return build_network(size, model_args)
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Train a vanilla generator (L1 regression) from the 26-D skeleton (vector) or from "
                     "the drawn skeleton image (image). Default size 128 (64 trains ~4x faster on CPU).",
@@ -93,6 +93,11 @@ def main(argv=None):
             parser.error("course form: GenVanillaNN.py VIDEO false 1|2")
         args.variant = args.variant or COURSE_VARIANTS[args.legacy[1]]
     args.variant = args.variant or "vector"
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     factory = lambda size, device, options: VanillaTraining(size, device, options)
     factory.name = f"vanilla-{args.variant}"
     run_training(factory, args, default_size=128)

@@ -387,6 +387,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     progress["seconds"] += time.time() - started
+    if world_size > 1:
+        check_ranks_agree(method, rank)
     if rank == 0:
         if args.dry_run:  # exercise the save path without touching a real checkpoint
             with tempfile.TemporaryDirectory() as folder:
@@ -397,6 +399,18 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
             log(rank, f"{stop_reason}: saved {checkpoint_path} (epoch {progress['epoch']}, step {progress['step']}), "
                       f"grid {out_stem}_grid.png, losses {out_stem}_losses.png")
     return checkpoint_path
+
+
+def check_ranks_agree(method, rank):
+    """Under DDP every process must end with the same weights; rank 0 saves for all of them."""
+    for name, network in method.networks.items():
+        weights = torch.cat([p.detach().flatten().float() for p in unwrap(network).parameters()]).cpu()
+        highest, lowest = weights.clone(), weights.clone()
+        dist.all_reduce(highest, op=dist.ReduceOp.MAX)
+        dist.all_reduce(lowest, op=dist.ReduceOp.MIN)
+        if not torch.equal(highest, lowest):
+            raise RuntimeError(f"the {name} weights differ between processes")
+    log(rank, f"weights identical on all {dist.get_world_size()} processes")
 
 
 def restore(method, checkpoint):

@@ -46,3 +46,13 @@ def no_person_video(tmp_path_factory):
     """A real, decodable 20-frame video of plain colour frames: nobody in it."""
     frames = [np.full((120, 160, 3), (40 + 5 * i, 90, 160), dtype=np.uint8) for i in range(20)]
     return video_io.write_video(tmp_path_factory.mktemp("videos") / "no_person.mp4", frames, fps=10)
+
+
+@pytest.fixture(scope="session")
+def synthetic_target(tmp_path_factory):
+    """A short built-in synthetic target (60 frames) and its VideoSkeleton with 64-pixel crops."""
+    import SyntheticDancer
+    from VideoSkeleton import VideoSkeleton
+    folder = tmp_path_factory.mktemp("synthetic")
+    video = SyntheticDancer.default_target(folder / "target.mp4", n_frames=60, size=(256, 192))
+    return VideoSkeleton(video, crop_size=64, cache_root=folder / "cache", verbose=False)

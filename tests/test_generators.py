@@ -1,0 +1,148 @@
+"""The network generators train, save, load, resume and scale out on a small synthetic target."""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import GenGAN
+import GenVanillaNN
+from conftest import REPO_ROOT
+from training import (CheckpointError, PairDataset, load_checkpoint, split_indices, train, unwrap)
+
+GENERATORS = {  # name -> (method class, generator class, extra command-line options)
+    "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
+    "vanilla-image": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "image"]),
+    "gan": (GenGAN.GANTraining, GenGAN.GenGAN, []),
+}
+
+
+def options(module, *argv):
+    """The parsed command-line options of a generator script, as its main() would see them."""
+    return module.parse_args([str(a) for a in argv])
+
+
+def run_script(script, *argv, env=None):
+    return subprocess.run([sys.executable, script, *map(str, argv)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_loss_goes_down(synthetic_target, name):
+    method_class, _, extra = GENERATORS[name]
+    module = GenGAN if name == "gan" else GenVanillaNN
+    torch.manual_seed(0)
+    method = method_class(64, torch.device("cpu"), options(module, "video", *extra))
+    data = PairDataset(synthetic_target, range(16), 64, method.input_kind)
+    inputs, targets = data.batch(np.arange(16))
+    first = method.training_step(inputs, targets)["l1"]
+    for _ in range(40):
+        last = method.training_step(inputs, targets)["l1"]
+    assert last < 0.6 * first, (first, last)
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path, name):
+    method_class, generator_class, extra = GENERATORS[name]
+    module = GenGAN if name == "gan" else GenVanillaNN
+    checkpoint = tmp_path / f"{name}.pt"
+    args = options(module, "video", *extra, "--epochs", "1", "--checkpoint", checkpoint)
+    method = method_class(64, torch.device("cpu"), args)
+    train(method, synthetic_target, args)
+
+    skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
+    loaded = generator_class(checkpoint)
+    reloaded = generator_class(checkpoint)
+    generated = loaded.generate_batch(skeletons)
+    assert generated.shape == (len(skeletons), 64, 64, 3) and generated.dtype == np.uint8
+    assert np.array_equal(generated, reloaded.generate_batch(skeletons))
+    assert np.array_equal(generated[0], loaded.generate(skeletons[0]))
+    with torch.no_grad():  # the network as trained, before saving, gives the same images
+        from training import skeleton_inputs, tensor_to_images
+        network = unwrap(method.networks["generator"]).eval()
+        in_memory = tensor_to_images(network(skeleton_inputs(skeletons, method.input_kind, 64)))
+    assert np.array_equal(generated, in_memory)
+    assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
+
+
+def test_training_writes_grid_and_loss_curve(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "gan.pt"
+    args = options(GenGAN, "video", "--epochs", "2", "--checkpoint", checkpoint)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    import cv2
+    grid = cv2.imread(str(tmp_path / "gan_grid.png"))
+    assert grid is not None and grid.shape[1] == 3 * 64  # skeleton | generated | real
+    assert (tmp_path / "gan_losses.png").stat().st_size > 1000
+    progress = load_checkpoint(checkpoint, "gan")["progress"]
+    assert [entry["epoch"] for entry in progress["history"]] == [1, 2]
+
+
+def test_resume_continues_from_the_saved_step(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "vector.pt"
+    common = [synthetic_target.cache_dir, "--variant", "vector", "--size", 64, "--checkpoint", checkpoint]
+    first = run_script("GenVanillaNN.py", *common, "--epochs", 1)
+    assert first.returncode == 0, first.stderr
+    after_one = load_checkpoint(checkpoint)["progress"]
+    resumed = run_script("GenVanillaNN.py", *common, "--epochs", 3, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed {checkpoint} at epoch 1, step {after_one['step']}" in resumed.stdout
+    after_three = load_checkpoint(checkpoint)["progress"]
+    assert after_three["epoch"] == 3 and after_three["step"] == 3 * after_one["step"]
+    assert after_three["history"][0] == after_one["history"][0]  # the first epoch is kept, not redone
+
+
+def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "vector.pt"
+    common = [synthetic_target.cache_dir, "--size", 64, "--checkpoint", checkpoint]
+    assert run_script("GenVanillaNN.py", *common, "--epochs", 1).returncode == 0
+
+    with pytest.raises(CheckpointError, match="'vanilla-vector' generator, not 'gan'"):
+        GenGAN.GenGAN(checkpoint)
+    for argv in (["GenGAN.py", *common, "--resume"],  # another generator's checkpoint
+                 ["GenVanillaNN.py", synthetic_target.cache_dir, "--size", 128, "--checkpoint", checkpoint,
+                  "--resume"],  # another resolution
+                 ["GenGAN.py", synthetic_target.cache_dir, "--checkpoint", tmp_path / "missing.pt", "--resume"]):
+        result = run_script(*argv)
+        last_line = result.stderr.strip().splitlines()[-1]
+        assert result.returncode != 0 and last_line.startswith("error:"), result.stderr
+        assert "Traceback" not in result.stderr
+    (tmp_path / "garbage.pt").write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        GenVanillaNN.GenVanillaNN(tmp_path / "garbage.pt")
+
+
+def test_dry_run_runs_one_batch_and_saves_nothing(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "gan.pt"
+    result = run_script("GenGAN.py", synthetic_target.cache_dir, "--size", 64, "--dry-run", "--checkpoint", checkpoint)
+    assert result.returncode == 0, result.stderr
+    assert "step 1 " in result.stdout and not checkpoint.exists()
+
+
+def test_fixed_seed_repeats_a_run(synthetic_target, tmp_path):
+    histories = []
+    for run in range(2):
+        checkpoint = tmp_path / f"run{run}.pt"
+        args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
+        torch.manual_seed(args.seed)
+        train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+        histories.append(load_checkpoint(checkpoint)["progress"]["history"])
+    assert histories[0] == histories[1]
+
+
+def test_two_process_ddp_ends_with_identical_weights(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "gan.pt"
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run([torchrun, "--nproc_per_node=2", "--master_port=29517", "GenGAN.py",
+                             str(synthetic_target.cache_dir), "--size", "64", "--epochs", "1",
+                             "--checkpoint", str(checkpoint)],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "weights identical on all 2 processes" in result.stdout
+    assert "2 process(es)" in result.stdout
+    n_train = len(split_indices(len(synthetic_target))[0])
+    # each process takes half of every epoch: half as many steps as one process would make
+    assert load_checkpoint(checkpoint, "gan")["progress"]["step"] == max(1, n_train // 2 // 8)
