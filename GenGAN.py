@@ -3,7 +3,7 @@
 Generator: a U-Net (networks.UNet) from the skeleton image to the person, with skip connections,
 resize-convolution upsampling, self-attention at 8x8 and a learned canvas for what every frame
 shares. Discriminator: a spectrally normalised patch critic that sees the skeleton image together
-with the real or generated person. Losses: hinge adversarial + L1 + discriminator feature matching.
+with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discriminator feature matching.
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
@@ -19,6 +19,31 @@ from networks import PatchDiscriminator, UNet
 from training import TrainedGenerator, add_training_arguments, autocast_for, run_training, unwrap, wrap_distributed
 
 SIZES = (64, 128, 256, 512)
+
+
+def gaussian_window(size=11, sigma=1.5):
+    coordinates = torch.arange(size, dtype=torch.float32) - size // 2
+    window = torch.exp(-coordinates**2 / (2 * sigma**2))
+    return window / window.sum()
+
+
+def ssim(a, b, window=gaussian_window()):
+    """Mean SSIM of two image batches (B, 3, H, W) in [-1, 1], with the evaluation's settings
+    (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1): differentiable, so
+    structure and contrast can be trained for directly, not only through per-pixel L1."""
+    a, b = (a.float() + 1) / 2, (b.float() + 1) / 2
+    channels = a.shape[1]
+    horizontal = window.to(a.device).view(1, 1, 1, -1).repeat(channels, 1, 1, 1)  # separable blur
+    vertical = horizontal.transpose(2, 3)
+    blur = lambda x: F.conv2d(F.conv2d(x, horizontal, groups=channels), vertical, groups=channels)
+    mean_a, mean_b = blur(a), blur(b)
+    variance_a = blur(a * a) - mean_a**2
+    variance_b = blur(b * b) - mean_b**2
+    covariance = blur(a * b) - mean_a * mean_b
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mean_a * mean_b + c1) * (2 * covariance + c2)) / (
+        (mean_a**2 + mean_b**2 + c1) * (variance_a + variance_b + c2))
+    return ssim_map.mean()
 
 
 def generator_channels(size):
@@ -41,7 +66,8 @@ class GANTraining:
         self.size, self.device = size, device
         self.model_args = {"base_channels": generator_channels(size), "attention": not args.no_attention,
                            "canvas_channels": 4, "disc_channels": 16,
-                           "l1_weight": args.l1_weight, "feature_weight": args.feature_weight}
+                           "l1_weight": args.l1_weight, "feature_weight": args.feature_weight,
+                           "ssim_weight": args.ssim_weight}
         generator = build_generator(size, self.model_args).to(device)
         discriminator = PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)
         self.networks = {"generator": wrap_distributed(generator, device),
@@ -76,13 +102,16 @@ class GANTraining:
             loss_adversarial = -fake_scores.float().mean()
             loss_features = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_features, real_features)) / len(fake_features)
             loss_l1 = F.l1_loss(fake.float(), real)
+            loss_ssim = 1 - ssim(fake, real)
             loss_g = (loss_adversarial + self.model_args["l1_weight"] * loss_l1
-                      + self.model_args["feature_weight"] * loss_features)
+                      + self.model_args["feature_weight"] * loss_features
+                      + self.model_args["ssim_weight"] * loss_ssim)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizers["generator"].step()
         critic.requires_grad_(True)
-        return {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item()}
+        return {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item(),
+                "ssim": loss_ssim.item()}
 
 
 class GenGAN(TrainedGenerator):
@@ -103,6 +132,7 @@ def parse_args(argv=None):
     parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
     parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
     parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")
+    parser.add_argument("--ssim-weight", type=float, default=10.0, help="weight of the SSIM loss (default 10)")
     parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8")
     args = parser.parse_args(argv)
     if args.video is None:
