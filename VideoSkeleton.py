@@ -207,12 +207,25 @@ def plan_crops(info, detections, crop_margin=CROP_MARGIN):
     return kept, small, missing, crop_boxes, found
 
 
+def remove_abandoned_partials(cache_dir):
+    """Delete half-written folders of this cache left by runs that were killed (their process is gone)."""
+    for partial in cache_dir.parent.glob(f".{cache_dir.name}.partial-*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        try:
+            os.kill(int(pid), 0)  # still running: leave it alone
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(partial, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
     """Detect, plan the crops, then write crops and skeletons into a temporary folder that is
     renamed into place only when complete, so an interrupted run never leaves a usable-looking cache."""
     started = time.time()
     cache_dir = Path(cache_dir)
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_partials(cache_dir)
     partial_dir = cache_dir.with_name(f".{cache_dir.name}.partial-{os.getpid()}")
     try:
         info, detections = detect_skeletons(video_path, every, verbose)

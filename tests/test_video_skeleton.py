@@ -252,3 +252,4 @@ def test_a_crash_while_writing_leaves_only_a_partial_folder(taichi2, tmp_path):
     assert complete == []
     after = VideoSkeleton(taichi2, every=30, cache_root=cache_root, verbose=False)  # starts afresh
     assert after.built and is_complete(after.cache_dir)
+    assert not partial_folders(cache_root)  # the killed run's leftovers are cleared away
