@@ -16,12 +16,7 @@ venv: .venv/.installed
 	touch $@
 
 demo: venv
-ifneq ($(wildcard DanceDemo.py),)
 	$(PY) DanceDemo.py
-else
-	$(PY) SyntheticDancer.py data/synthetic/target.mp4 --preset target
-	$(PY) VideoSkeleton.py data/synthetic/target.mp4
-endif
 
 test: venv
 	$(PY) -m pytest -q

@@ -9,6 +9,7 @@ found in a full frame is moved into a person crop with `to_crop`. The generators
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -193,6 +194,246 @@ class PoseDetector:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# --- sequences of skeletons: gaps, smoothing, normalisation ---------------------------------------
+# A sequence is an (N, 33, 4) float32 array, one row of landmarks per video frame, NaN where no
+# person was found. x and y must be in one unit (a square crop's side, or a frame's height for both)
+# so that lengths, heights and scales mean the same across the frame.
+
+DETECTED, INTERPOLATED, HELD = "detected", "interpolated", "held"  # what a filled frame's pose is
+MAX_GAP_SECONDS = 0.3  # gaps up to this long are bridged by interpolation; longer ones hold a pose
+
+
+def fill_gaps(sequence, fps, max_gap_seconds=MAX_GAP_SECONDS):
+    """Give every frame a pose: (filled (N, 33, 4), status (N,) of DETECTED / INTERPOLATED / HELD).
+
+    A gap of at most `max_gap_seconds` between two detections (a missed frame or two in fast
+    motion) is bridged linearly. A longer one (a cut, a title card, the person out of view) holds
+    the last pose, as interpolating across it would invent a motion; a gap at the start holds the
+    first pose. Raises ValueError when no frame has a person.
+    """
+    sequence = np.array(sequence, dtype=np.float32)  # a copy: the caller's array stays as it was
+    found = np.isfinite(sequence[:, list(REDUCED_LANDMARKS), :2]).all(axis=(1, 2))  # (N,)
+    if not found.any():
+        raise ValueError("no frame has a person")
+    status = np.where(found, DETECTED, HELD).astype("<U12")
+    good = np.flatnonzero(found)
+    max_gap = int(round(max_gap_seconds * fps))
+    sequence[:good[0]] = sequence[good[0]]
+    for before, after in zip(good[:-1], good[1:]):
+        gap = after - before - 1
+        if 0 < gap <= max_gap:
+            weights = (np.arange(1, gap + 1) / (gap + 1))[:, None, None]  # (gap, 1, 1)
+            sequence[before + 1:after] = (1 - weights) * sequence[before] + weights * sequence[after]
+            status[before + 1:after] = INTERPOLATED
+        elif gap > max_gap:
+            sequence[before + 1:after] = sequence[before]
+    sequence[good[-1] + 1:] = sequence[good[-1]]
+    return sequence, status
+
+
+class OneEuroFilter:
+    """The 1-euro filter (Casiez, Roussel and Vogel, CHI 2012) over an array of values.
+
+    A first-order low-pass filter whose cutoff rises with the speed of each value: still joints
+    are smoothed hard, so detector jitter goes, and fast ones lightly, so a punch does not lag.
+    `min_cutoff` (Hz) is the cutoff at rest; `beta` (Hz per unit/s) how fast it grows with speed;
+    `d_cutoff` (Hz) smooths the speed estimate itself.
+    """
+
+    def __init__(self, fps, min_cutoff=1.0, beta=1.0, d_cutoff=1.0):
+        self.fps, self.min_cutoff, self.beta, self.d_cutoff = fps, min_cutoff, beta, d_cutoff
+        self.reset()
+
+    def reset(self):
+        """Forget the past: the next value passes as it is."""
+        self._value = self._speed = None
+
+    def _alpha(self, cutoff):
+        """Weight of the new value for a given cutoff (Hz) at this frame rate."""
+        time_constant = 1 / (2 * np.pi * cutoff)
+        return 1 / (1 + time_constant * self.fps)
+
+    def __call__(self, value):
+        value = np.asarray(value, dtype=np.float64)
+        if self._value is None:
+            self._value, self._speed = value, np.zeros_like(value)
+            return value
+        speed = (value - self._value) * self.fps
+        self._speed = self._speed + self._alpha(self.d_cutoff) * (speed - self._speed)
+        alpha = self._alpha(self.min_cutoff + self.beta * np.abs(self._speed))
+        self._value = self._value + alpha * (value - self._value)
+        return self._value
+
+
+ONE_EURO_MIN_CUTOFF = 1.0  # Hz
+ONE_EURO_BETA = 10.0  # Hz per (body height / s)
+
+
+def smooth_sequence(sequence, fps, min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, unit=1.0, held=None):
+    """The 1-euro filter along time over the x and y of an (N, 33, 4) sequence; z and visibility pass.
+
+    `unit` is the length that speeds are measured in for `beta` (give the person's height, so one
+    setting suits a person near the camera and one far from it). Frames marked in `held` (N,) keep
+    the previous output, so a held pose stays still, and the filter starts afresh after them, so it
+    does not glide from the held pose to wherever the person comes back.
+    """
+    sequence = np.array(sequence, dtype=np.float32)
+    one_euro = OneEuroFilter(fps, min_cutoff, beta)
+    for t in range(len(sequence)):
+        if held is not None and held[t] and t > 0:
+            sequence[t, :, :2] = sequence[t - 1, :, :2]
+            one_euro.reset()
+        else:
+            sequence[t, :, :2] = one_euro(sequence[t, :, :2] / unit) * unit
+    return sequence
+
+
+def floor_ankle_y(sequence):
+    """(N,) y of the lower ankle of each pose: the foot on the floor, whose height gives the distance."""
+    return np.max(sequence[:, [27, 28], 1], axis=1)
+
+
+def body_heights(sequence):
+    """(N,) nose-to-floor-ankle height of each pose (upright poses give the largest)."""
+    return floor_ankle_y(sequence) - sequence[:, 0, 1]
+
+
+def torso_lengths(sequence):
+    """(N,) shoulder-centre to hip-centre distance of each pose: a body scale that barely changes with
+    the pose (a stance, a crouch, raised arms), unlike the height."""
+    shoulders = (sequence[:, 11, :2] + sequence[:, 12, :2]) / 2
+    hips = (sequence[:, 23, :2] + sequence[:, 24, :2]) / 2
+    return np.linalg.norm(shoulders - hips, axis=1)
+
+
+FAR_NEAR_PERCENTILES = (5, 95)  # robust 'farthest' (smallest ankle y) and 'nearest' ankle lines
+UPRIGHT_PERCENTILE = 90  # the upright height-to-torso ratio is a high percentile of the poses' ratios
+MIN_DEPTH_RANGE = 0.1  # far-to-near ankle ranges under this x the height count as one distance
+MIN_DEPTH_GROWTH = 1.05  # ... and so do ranges where the torso at the near line is not this x larger
+
+
+@dataclass(frozen=True)
+class BodyRange:
+    """Where one video's person stands (ankle lines) and how tall they look there.
+
+    Everybody Dance Now takes the tallest pose near each ankle line as the height there, which
+    assumes the person stands upright at both distances; a karate stance held at one of them breaks
+    that. Here the size at each distance is the median torso length there (a stance or a crouch
+    barely changes it), and the upright height is that times the video's upright height-to-torso ratio.
+    """
+    far_ankle: float  # y of the ankle line farthest from the camera
+    near_ankle: float  # ... and nearest to it
+    ankle: float  # median ankle y
+    far_torso: float  # median torso length at the far line
+    near_torso: float  # ... and at the near line
+    torso: float  # median torso length over the video
+    upright_ratio: float  # upright nose-to-ankle height in torso lengths
+    centre_x: float  # median x of the hip centre
+    has_depth: bool  # whether the person really moves towards or away from the camera
+
+    @classmethod
+    def of(cls, sequence):
+        sequence = np.asarray(sequence, dtype=np.float64)
+        ankles, heights, torsos = floor_ankle_y(sequence), body_heights(sequence), torso_lengths(sequence)
+        keep = np.isfinite(ankles) & np.isfinite(heights) & (torsos > 0)
+        if not keep.any():
+            raise ValueError("no pose with a nose, shoulders, hips and ankles to measure the body from")
+        ankles, heights, torsos = ankles[keep], heights[keep], torsos[keep]
+        far, near = np.percentile(ankles, FAR_NEAR_PERCENTILES)
+        torso = float(np.median(torsos))
+        upright_ratio = float(np.percentile(heights / torsos, UPRIGHT_PERCENTILE))
+        # The person moves in depth if the ankle line moves and the body grows with it; an ankle
+        # range without growth comes from the poses (a crouch, a kick), not from the distance.
+        quarter = (near - far) / 4  # the poses in the quarter of the ankle range at each end
+        far_torso = float(np.median(torsos[ankles <= far + quarter]))
+        near_torso = float(np.median(torsos[ankles >= near - quarter]))
+        has_depth = near - far > MIN_DEPTH_RANGE * upright_ratio * torso and near_torso > MIN_DEPTH_GROWTH * far_torso
+        if not has_depth:
+            far_torso = near_torso = torso
+        hips_x = (sequence[keep, 23, 0] + sequence[keep, 24, 0]) / 2
+        return cls(float(far), float(near), float(np.median(ankles)), far_torso, near_torso, torso,
+                   upright_ratio, float(np.median(hips_x)), bool(has_depth))
+
+    @property
+    def height(self):
+        """Upright height at the median distance."""
+        return self.upright_ratio * self.torso
+
+    def height_at(self, ankle_y):
+        """Upright height of the person with the ankles at `ankle_y`, between the far and near lines."""
+        if not self.has_depth:
+            return self.height
+        where = np.clip((ankle_y - self.far_ankle) / (self.near_ankle - self.far_ankle), 0, 1)
+        return self.upright_ratio * (self.far_torso + where * (self.near_torso - self.far_torso))
+
+
+@dataclass(frozen=True)
+class PoseNormalizer:
+    """Global pose normalisation (Everybody Dance Now, Chan et al. 2019): source poses -> target's frame.
+
+    For each pose, with a = its floor ankle y (source units):
+        scale(a) = the target/source height ratio at the far ankle line, moving to the ratio at the
+                   near line as a goes from the source's far line to its near line (clamped),
+        ankle(a) = target_far + ankle_slope * (a - source_far): the source's ankle line mapped onto
+                   the target's,
+        x' = scale(a) * (x - source_x) + target_x,   y' = scale(a) * (y - a) + ankle(a).
+    """
+    source_far: float
+    source_near: float
+    scale_far: float
+    scale_near: float
+    target_far: float
+    ankle_slope: float
+    source_x: float
+    target_x: float
+
+    @classmethod
+    def fit(cls, source, target):
+        """From a source sequence and a target one, each (N, 33, 4) in its own units.
+
+        A source that moves in depth gets Everybody Dance Now's interpolation between its far and
+        near ankle lines. A source that keeps one distance (most dance clips) is mapped with one
+        scale, so that its jumps and crouches keep their size: its median ankle line goes to the
+        target's, its height to the target's height there.
+        """
+        src, tgt = BodyRange.of(source), BodyRange.of(target)
+        if src.has_depth:
+            target_far, target_near = (tgt.far_ankle, tgt.near_ankle) if tgt.has_depth else (tgt.ankle, tgt.ankle)
+            return cls(src.far_ankle, src.near_ankle, tgt.height_at(target_far) / src.height_at(src.far_ankle),
+                       tgt.height_at(target_near) / src.height_at(src.near_ankle), target_far,
+                       (target_near - target_far) / (src.near_ankle - src.far_ankle), src.centre_x, tgt.centre_x)
+        scale = tgt.height_at(tgt.ankle) / src.height
+        return cls(src.ankle, src.ankle, scale, scale, tgt.ankle, scale, src.centre_x, tgt.centre_x)
+
+    @classmethod
+    def fit_box(cls, source, margin=1.15):
+        """No normalisation: the source person's median bounding box, fitted into the unit square
+        with `margin` x its largest side around it (how VideoSkeleton crops a target)."""
+        source = np.asarray(source, dtype=np.float64)
+        lows, highs = np.nanmin(source[:, :, :2], axis=1), np.nanmax(source[:, :, :2], axis=1)  # (N, 2) each
+        low, high = np.nanmedian(lows, axis=0), np.nanmedian(highs, axis=0)
+        scale = 1 / (margin * max(high - low))
+        centre = (low + high) / 2
+        return cls(centre[1], centre[1], scale, scale, 0.5, scale, centre[0], 0.5)
+
+    def scale(self, ankle_y):
+        """The scale for poses whose floor ankle is at `ankle_y` (scalar or array)."""
+        if self.source_near <= self.source_far:
+            return np.full_like(np.asarray(ankle_y, dtype=np.float64), self.scale_far)
+        where = np.clip((ankle_y - self.source_far) / (self.source_near - self.source_far), 0, 1)
+        return self.scale_far + where * (self.scale_near - self.scale_far)
+
+    def apply(self, sequence):
+        """(N, 33, 4) or (33, 4) source landmarks -> the same in the target's units."""
+        sequence = np.array(sequence, dtype=np.float32)
+        poses = sequence.reshape(-1, N_LANDMARKS, 4)  # a view: (N, 33, 4)
+        ankles = floor_ankle_y(poses)[:, None]  # (N, 1)
+        scales = self.scale(ankles)  # (N, 1)
+        poses[:, :, 0] = scales * (poses[:, :, 0] - self.source_x) + self.target_x
+        poses[:, :, 1] = scales * (poses[:, :, 1] - ankles) + self.target_far + self.ankle_slope * (ankles - self.source_far)
+        return sequence
 
 
 def main():
