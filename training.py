@@ -453,7 +453,6 @@ def run_training(method_factory, args, default_size, cpu_default_size=None):
         device, rank, world_size = setup_distributed(args.device)
         if args.threads:
             torch.set_num_threads(args.threads)
-        seed_everything(args.seed + rank)
         video_skeleton = VideoSkeleton(args.video, every=args.every, verbose=rank == 0)
         checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method_factory.name))
         size = args.size
