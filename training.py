@@ -343,12 +343,19 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
         progress = checkpoint["progress"]
         log(rank, f"resumed {checkpoint_path} at epoch {progress['epoch']}, step {progress['step']}")
     config = {k: v for k, v in vars(args).items() if k not in ("legacy",)}
+    config["device"] = str(method.device)  # the device actually used, also when chosen automatically
     log(rank, f"{method.name}: {len(train_set)} training pairs, {len(validation_set)} held out, "
               f"{method.size}x{method.size}, device {method.device}, {world_size} process(es), "
               f"batch {args.batch_size}, {parameter_summary(method)}")
     rng = np.random.default_rng(args.seed + 1000 * rank + progress["step"])
     budget = args.minutes * 60 if args.minutes else math.inf
     started, last_save = time.time(), time.time()
+    seconds_before = progress["seconds"]
+
+    def save(path):
+        progress["seconds"] = seconds_before + time.time() - started  # training time of all runs so far
+        save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), path)
+
     stop_reason = "epochs done"
     try:
         while progress["epoch"] < args.epochs:
@@ -366,7 +373,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
                 if args.dry_run or time.time() - started >= budget:
                     break
                 if rank == 0 and time.time() - last_save > args.save_minutes * 60:
-                    save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+                    save(checkpoint_path)
                     last_save = time.time()
             progress["epoch"] += 1
             entry = {"epoch": progress["epoch"], "step": progress["step"],
@@ -382,19 +389,18 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
                 stop_reason = f"budget of {args.minutes} min reached"
                 break
             if rank == 0:
-                save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+                save(checkpoint_path)
                 save_progress_images(method, validation_set, fixed, progress["history"], out_stem)
     except KeyboardInterrupt:
         stop_reason = "interrupted"
-    progress["seconds"] += time.time() - started
     if world_size > 1:
         check_ranks_agree(method, rank)
     if rank == 0:
         if args.dry_run:  # exercise the save path without touching a real checkpoint
             with tempfile.TemporaryDirectory() as folder:
-                save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), Path(folder) / "dry.pt")
+                save(Path(folder) / "dry.pt")
         else:
-            save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), checkpoint_path)
+            save(checkpoint_path)
             save_progress_images(method, validation_set, fixed, progress["history"], out_stem)
             log(rank, f"{stop_reason}: saved {checkpoint_path} (epoch {progress['epoch']}, step {progress['step']}), "
                       f"grid {out_stem}_grid.png, losses {out_stem}_losses.png")
