@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The README's quality and smoothness figures, reproduced: train every generator on the real target
+# for the same wall-clock budget, evaluate on its held-out frames, transfer the real source onto it
+# with each generator (smoothing on and off), and measure the transfers.
+#
+#   bash bench/quality.sh            # everything (about 80 minutes on a 2-core CPU)
+#   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
+#
+# Results land in out/eval/ (copied into bench/results/ for the README: see README "Results").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+TARGET=../shared/data/taichi2.mp4
+SOURCE=../shared/data/karate1.mp4
+MINUTES=${MINUTES:-20}        # per generator at 128x128
+MINUTES_256=${MINUTES_256:-15}  # the GAN at 256x256
+MODELS=$($PY -c "from VideoSkeleton import VideoSkeleton; print('data/models/' + VideoSkeleton('$TARGET', verbose=False).name)")
+
+if [ "${1:-all}" = all ]; then
+  $PY GenVanillaNN.py $TARGET --variant vector --size 128 --minutes "$MINUTES"
+  $PY GenVanillaNN.py $TARGET --variant image --size 128 --minutes "$MINUTES"
+  $PY GenGAN.py $TARGET --size 128 --minutes "$MINUTES"
+  $PY GenGAN.py $TARGET --size 256 --minutes "$MINUTES_256" --checkpoint "$MODELS/gan-256.pt"
+fi
+
+# Held-out quality: the four generators at 128 (nearest at the cache's 256), then the GAN at 256.
+$PY Evaluate.py $TARGET --out out/eval/taichi2-128
+$PY Evaluate.py $TARGET --gens nearest,gan --checkpoints "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
+
+# Transfers of the karate source onto the tai chi target, smoothing on and off, and their smoothness.
+for gen in nearest vanilla-vector vanilla-image gan; do
+  for smoothing in smooth raw; do
+    video=out/transfer/karate1_to_taichi2_${gen}_${smoothing}.mp4
+    flag=$([ $smoothing = raw ] && echo --no-smooth || true)
+    $PY DanceDemo.py $SOURCE --target $TARGET --gen $gen --out "$video" $flag
+    $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_${gen}_${smoothing}"
+  done
+done
