@@ -135,8 +135,6 @@ def parse_args(argv=None):
     parser.add_argument("--ssim-weight", type=float, default=10.0, help="weight of the SSIM loss (default 10)")
     parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8")
     args = parser.parse_args(argv)
-    if args.video is None:
-        parser.error("give a target video (or its cache folder)")
     return args
 
 

@@ -9,7 +9,7 @@ blocks (networks.py), without the adversarial critic.
 
     python GenVanillaNN.py ../shared/data/taichi2.mp4 --variant vector --minutes 20
     python GenVanillaNN.py ../shared/data/taichi2.mp4 --variant image --size 64 --epochs 5
-    python GenVanillaNN.py ../shared/data/taichi2.mp4 false 2      # the course form: variant 2 = vector... see --help
+    python GenVanillaNN.py ../shared/data/taichi2.mp4 false 2      # the course form: 1 = vector, 2 = image
 """
 import argparse
 
@@ -86,8 +86,6 @@ def parse_args(argv=None):
     add_training_arguments(parser, default_size=128, sizes=SIZES)
     parser.add_argument("--variant", choices=VARIANTS, default=None, help="vector or image (default vector)")
     args = parser.parse_args(argv)
-    if args.video is None:
-        parser.error("give a target video (or its cache folder)")
     if args.legacy:
         if len(args.legacy) != 2 or args.legacy[1] not in COURSE_VARIANTS:
             parser.error("course form: GenVanillaNN.py VIDEO false 1|2")

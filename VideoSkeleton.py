@@ -287,7 +287,7 @@ def parse_args(argv=None):
                     "and cache both under data/cache/ for the generators.",
         epilog="The course form `VideoSkeleton.py VIDEO [force_compute] [frame_mod]` is accepted too.")
     parser.add_argument("video", help="video of one person (mp4, avi, mov, ...)")
-    parser.add_argument("legacy", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("legacy", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--every", type=int, default=1, help="keep one frame in N (default 1: all)")
     parser.add_argument("--crop-size", type=int, default=256, help="side of the square person crop in pixels (default 256)")
     parser.add_argument("--force", action="store_true", help="recompute even if a matching cache exists")

@@ -261,8 +261,8 @@ class TrainedGenerator:
 # --- the training loop ------------------------------------------------------------------------------
 def add_training_arguments(parser, default_size, sizes):
     """The options every network generator's command line shares."""
-    parser.add_argument("video", nargs="?", help="target video, or its VideoSkeleton cache folder")
-    parser.add_argument("legacy", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("video", help="target video, or its VideoSkeleton cache folder")
+    parser.add_argument("legacy", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, choices=sizes, default=None,
                         help=f"output resolution (default {default_size}; a resumed run keeps its own)")
     parser.add_argument("--epochs", type=int, default=200, help="stop after this many epochs (default 200)")

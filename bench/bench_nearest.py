@@ -11,7 +11,6 @@ over several runs:
 """
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -23,22 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 from GenNearest import JUMP_COST, PoseIndex, smoothest_path  # noqa: E402
 from Skeleton import N_JOINTS  # noqa: E402
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError  # noqa: E402
+from measure import cpu_name  # noqa: E402  (bench/measure.py, beside this file)
 
 DATABASE_SIZES = (1_000, 10_000, 100_000)
 JITTER = 0.01  # standard deviation of the noise added to joints, in crop units
 SEQUENCE_LENGTH = 100
 K = 8
-
-
-def cpu_name():
-    """The processor's model name from /proc/cpuinfo (Linux), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def jittered_database(real_joints, size, rng):
