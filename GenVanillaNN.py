@@ -26,9 +26,10 @@ COURSE_VARIANTS = {"1": "vector", "2": "image"}  # the course's optSkeOrImage
 
 def build_network(size, model_args):
     if model_args["variant"] == "vector":
-        return VectorDecoder(size, base_channels=model_args["base_channels"])
+        return VectorDecoder(size, base_channels=model_args["base_channels"],
+                             output_upsampling=model_args["output_upsampling"])
     return UNet(size, base_channels=model_args["base_channels"], canvas_channels=0, attention=False,
-                skip_connections=False)
+                skip_connections=False, output_upsampling=model_args["output_upsampling"])
 
 
 class VanillaTraining:
@@ -40,7 +41,8 @@ class VanillaTraining:
         self.name = f"vanilla-{args.variant}"
         self.input_kind = args.variant
         self.size, self.device = size, device
-        self.model_args = {"variant": args.variant, "base_channels": 32 if size <= 128 else 16}
+        self.model_args = {"variant": args.variant, "base_channels": 32 if size <= 128 else 16,
+                           "output_upsampling": "subpixel"}
         network = build_network(size, self.model_args).to(device)
         self.networks = {"generator": wrap_distributed(network, device)}
         self.optimizers = {"generator": torch.optim.Adam(network.parameters(), lr=args.lr, betas=(0.5, 0.999))}

@@ -18,6 +18,19 @@ def channels_at(level, base_channels, max_channels):
     return min(base_channels * 2**level, max_channels)
 
 
+def output_head(in_channels, out_channels, upsampling):
+    """The last doubling, S/2 -> S, to an image in [-1, 1].
+
+    "resize": nearest resize then a 3x3 convolution to RGB: no checkerboard, and cheap since only
+    3 channels are computed at full resolution. "subpixel": a convolution predicts each 2x2 block
+    (pixel shuffle), cheaper still but prone to a fine checkerboard; the vanilla baselines use it.
+    """
+    if upsampling == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                             nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.Tanh())
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
+
+
 def down_block(in_channels, out_channels, norm=True):
     """Halve the resolution: 4x4 stride-2 convolution, batch norm, LeakyReLU."""
     layers = [nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=not norm)]
@@ -81,7 +94,7 @@ class UNet(nn.Module):
     """
 
     def __init__(self, size=128, in_channels=3, out_channels=3, base_channels=16, max_channels=256,
-                 canvas_channels=4, attention=True, skip_connections=True):
+                 canvas_channels=4, attention=True, skip_connections=True, output_upsampling="resize"):
         super().__init__()
         self.skip_connections = skip_connections
         n_levels = int(math.log2(size // 8))  # number of halvings: 128 -> 4, 256 -> 5
@@ -100,11 +113,7 @@ class UNet(nn.Module):
         for level in reversed(range(n_levels - 1)):  # from 8x8 up to S/2
             self.ups.append(UpBlock(previous, channels[level] if skip_connections else 0, channels[level]))
             previous = channels[level]
-        self.to_image = nn.Sequential(  # S/2 -> S: each feature pixel predicts its 2x2 block
-            nn.Conv2d(previous, out_channels * 4, 3, padding=1),
-            nn.PixelShuffle(2),
-            nn.Tanh(),
-        )
+        self.to_image = output_head(previous, out_channels, output_upsampling)  # (B, 3, S, S)
 
     def forward(self, skeleton_image):
         x = skeleton_image  # (B, 3, S, S)
@@ -124,17 +133,17 @@ class VectorDecoder(nn.Module):
     """Reduced skeleton (B, 26) -> person image (B, 3, S, S) in [-1, 1].
 
     A linear layer lays the pose out on a 4x4 grid of features, then resize-convolutions double
-    it up to S/2 and a last convolution predicts each 2x2 block of the full image.
+    it up to S/2 and `output_head` makes the full-size image.
     """
 
-    def __init__(self, size=128, in_features=26, base_channels=16, max_channels=256):
+    def __init__(self, size=128, in_features=26, base_channels=16, max_channels=256, output_upsampling="resize"):
         super().__init__()
         n_levels = int(math.log2(size // 4)) - 1  # doublings from 4x4 to S/2
         channels = [channels_at(level, base_channels, max_channels) for level in reversed(range(n_levels + 1))]
         self.start_channels = channels[0]
         self.embed = nn.Sequential(nn.Linear(in_features, channels[0] * 16), nn.ReLU(inplace=True))
         self.ups = nn.ModuleList(UpBlock(c_in, 0, c_out) for c_in, c_out in zip(channels[:-1], channels[1:]))
-        self.to_image = nn.Sequential(nn.Conv2d(channels[-1], 3 * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
+        self.to_image = output_head(channels[-1], 3, output_upsampling)
 
     def forward(self, reduced_skeleton):
         x = self.embed(reduced_skeleton).view(-1, self.start_channels, 4, 4)  # (B, C, 4, 4)
