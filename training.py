@@ -193,6 +193,17 @@ def load_checkpoint(path, generator_name=None):
     return checkpoint
 
 
+def load_weights(network, state_dict, checkpoint_path):
+    """Load saved weights, turning an architecture mismatch (a checkpoint from another version of the
+    code) into a clear CheckpointError instead of a wall of tensor names."""
+    try:
+        network.load_state_dict(state_dict)
+    except (RuntimeError, KeyError) as error:
+        first_line = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise CheckpointError(f"{checkpoint_path} does not fit this version's network ({first_line}); "
+                              f"train it again") from None
+
+
 def make_checkpoint(method, target_name, config, progress):
     """Everything needed to rebuild, resume or reproduce: weights, architecture, options, state."""
     return {
@@ -233,7 +244,7 @@ class TrainedGenerator:
         self.trained = checkpoint["progress"]
         self.device = pick_device(device)
         self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
-        self.network.load_state_dict(checkpoint["networks"]["generator"])
+        load_weights(self.network, checkpoint["networks"]["generator"], checkpoint_path)
         self.network.to(self.device).eval()
 
     @classmethod
@@ -339,7 +350,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if args.resume:
         checkpoint = load_checkpoint(checkpoint_path, method.name)
-        restore(method, checkpoint)
+        restore(method, checkpoint, checkpoint_path)
         progress = checkpoint["progress"]
         log(rank, f"resumed {checkpoint_path} at epoch {progress['epoch']}, step {progress['step']}")
     config = {k: v for k, v in vars(args).items() if k not in ("legacy",)}
@@ -419,13 +430,13 @@ def check_ranks_agree(method, rank):
     log(rank, f"weights identical on all {dist.get_world_size()} processes")
 
 
-def restore(method, checkpoint):
+def restore(method, checkpoint, checkpoint_path):
     """Load weights and optimizer state into a freshly built method, refusing a mismatch."""
     if checkpoint["size"] != method.size or checkpoint["model_args"] != method.model_args:
         raise CheckpointError(f"the checkpoint was trained at {checkpoint['size']}x{checkpoint['size']} with "
                               f"{checkpoint['model_args']}; resume with the same settings (or drop --size)")
     for name, network in method.networks.items():
-        unwrap(network).load_state_dict(checkpoint["networks"][name])
+        load_weights(unwrap(network), checkpoint["networks"][name], checkpoint_path)
     for name, optimizer in method.optimizers.items():
         optimizer.load_state_dict(checkpoint["optimizers"][name])
 

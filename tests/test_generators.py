@@ -109,6 +109,11 @@ def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
         last_line = result.stderr.strip().splitlines()[-1]
         assert result.returncode != 0 and last_line.startswith("error:"), result.stderr
         assert "Traceback" not in result.stderr
+    tampered = torch.load(checkpoint, weights_only=False)  # weights of another version of the network
+    tampered["networks"]["generator"].pop(next(iter(tampered["networks"]["generator"])))
+    torch.save(tampered, tmp_path / "tampered.pt")
+    with pytest.raises(CheckpointError, match="does not fit this version's network"):
+        GenVanillaNN.GenVanillaNN(tmp_path / "tampered.pt")
     (tmp_path / "garbage.pt").write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read"):
         GenVanillaNN.GenVanillaNN(tmp_path / "garbage.pt")
