@@ -11,8 +11,10 @@ skeletons are in the crop's coordinates (0..1).
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,8 @@ CACHE_ROOT = Path("data/cache")
 CACHE_FORMAT = 1  # bump when the cache's layout or crop rule changes: old caches are rebuilt
 CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video
 SMALL_PERSON = 0.5  # a detection whose torso is under this x the video's median torso is dropped
+DETECTION_WORKERS = 2  # processes running MediaPipe at once (at most one per core)
+MIN_FRAMES_PER_WORKER = 150  # shorter videos are not worth starting worker processes for
 
 
 class VideoSkeletonError(Exception):
@@ -168,19 +172,84 @@ def is_complete(cache_dir):
         return False
 
 
-def detect_skeletons(video_path, every, verbose):
-    """Pass 1: MediaPipe on every kept frame (decoding overlaps with detection in a thread)."""
-    info = video_io.video_info(video_path)
-    detections = {}  # frame index -> Skeleton in frame coordinates, or None
-    expected = (info.n_frames + every - 1) // every if info.n_frames > 0 else None
+def detect_range(video_path, every, start, stop, on_frame=None):
+    """MediaPipe (video mode) on the kept frames with start <= index < stop: {index: (33, 4) or None}.
+    `on_frame()` is called after each frame (progress)."""
+    found = {}
     with PoseDetector(video=True) as detector:
-        frames = video_io.iter_frames(video_path, every)
-        for index, frame in tqdm(frames, total=expected, desc="detecting poses", unit="frame",
-                                 disable=not verbose):
-            detections[index] = detector.detect(frame)
-    if not detections:
+        for index, frame in video_io.iter_frames(video_path, every, start=start):
+            if index >= stop:
+                break
+            skeleton = detector.detect(frame)
+            found[index] = None if skeleton is None else skeleton.landmarks
+            if on_frame is not None:
+                on_frame()
+    return found
+
+
+_counter = None  # frames done, shared by the detection workers
+
+
+def _start_worker(counter):
+    """Workers leave Ctrl-C to the parent, which stops them all and cleans up."""
+    global _counter
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _counter = counter
+
+
+def _count_frame():
+    with _counter.get_lock():
+        _counter.value += 1
+
+
+def _detect_range_in_worker(video_path, every, start, stop):
+    return detect_range(video_path, every, start, stop, _count_frame)
+
+
+def detect_skeletons(video_path, every, verbose, workers=None):
+    """Pass 1: MediaPipe on every kept frame.
+
+    MediaPipe keeps about one core busy, so a long video is cut into one contiguous part per core,
+    each tracked by its own detector in its own process (decoding overlaps with detection in a
+    thread in each). Returns (video info, {frame index: Skeleton in frame coordinates or None}).
+    """
+    info = video_io.video_info(video_path)
+    expected = (info.n_frames + every - 1) // every if info.n_frames > 0 else None
+    workers = workers or min(os.cpu_count() or 1, DETECTION_WORKERS)
+    if expected is None or expected < MIN_FRAMES_PER_WORKER * workers:
+        workers = 1
+    bar = tqdm(total=expected, desc="detecting poses", unit="frame", disable=not verbose)
+    if workers == 1:
+        found = detect_range(video_path, every, 0, sys.maxsize, bar.update)
+    else:
+        found = detect_in_parallel(video_path, every, info.n_frames, workers, bar)
+    bar.close()
+    if not found:
         raise VideoSkeletonError(f"no frame could be decoded from {video_path}")
-    return info, detections
+    return info, {i: None if lm is None else Skeleton(lm) for i, lm in sorted(found.items())}
+
+
+def detect_in_parallel(video_path, every, n_frames, workers, bar):
+    """detect_range over `workers` contiguous parts of the video in worker processes."""
+    context = multiprocessing.get_context("spawn")  # fork would copy a running MediaPipe (if any) and break
+    counter = context.Value("i", 0)
+    bounds = [round(n_frames * k / workers) for k in range(workers)] + [sys.maxsize]  # last part to the end
+    pool = context.Pool(workers, initializer=_start_worker, initargs=(counter,))
+    try:
+        parts = [pool.apply_async(_detect_range_in_worker, (str(video_path), every, start, stop))
+                 for start, stop in zip(bounds[:-1], bounds[1:])]
+        while not all(part.ready() for part in parts):
+            time.sleep(0.2)
+            bar.update(counter.value - bar.n)
+        bar.update(counter.value - bar.n)
+        found = {}
+        for part in parts:
+            found.update(part.get())
+        pool.close()
+        return found
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def plan_crops(info, detections, crop_margin=CROP_MARGIN):

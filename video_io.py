@@ -53,8 +53,9 @@ def video_info(path):
     return info
 
 
-def iter_frames(path, every=1, max_frames=None, prefetch=16):
-    """Yield (frame_index, BGR frame) for every `every`-th frame, decoded in a background thread.
+def iter_frames(path, every=1, max_frames=None, prefetch=16, start=0):
+    """Yield (frame_index, BGR frame) for every `every`-th frame from `start` on, decoded in a
+    background thread.
 
     Skipped frames are only grabbed (demuxed and decoded without colour conversion), and the
     thread lets decoding overlap with whatever the caller does with each frame.
@@ -67,7 +68,7 @@ def iter_frames(path, every=1, max_frames=None, prefetch=16):
         index, kept = 0, 0
         try:
             while not stop.is_set() and (max_frames is None or kept < max_frames):
-                if index % every == 0:
+                if index % every == 0 and index >= start:
                     ok, frame = capture.read()
                     if not ok:
                         break

@@ -253,3 +253,15 @@ def test_a_crash_while_writing_leaves_only_a_partial_folder(taichi2, tmp_path):
     after = VideoSkeleton(taichi2, every=30, cache_root=cache_root, verbose=False)  # starts afresh
     assert after.built and is_complete(after.cache_dir)
     assert not partial_folders(cache_root)  # the killed run's leftovers are cleared away
+
+
+def test_parallel_detection_agrees_with_one_process(taichi2):
+    """Two detector processes, each tracking its own half of the video, find the same poses as one."""
+    from VideoSkeleton import detect_skeletons
+    _, one = detect_skeletons(taichi2, every=3, verbose=False, workers=1)
+    _, two = detect_skeletons(taichi2, every=3, verbose=False, workers=2)
+    assert list(one) == list(two) == list(range(0, 901, 3))
+    joints = lambda found: np.stack([found[i].joints() for i in found]) * (960, 720)  # (N, 13, 2) px
+    error = np.linalg.norm(joints(one) - joints(two), axis=-1).mean(axis=1)  # (N,)
+    assert np.median(error) < 0.5  # identical away from where the second process starts tracking
+    assert error.max() < 30

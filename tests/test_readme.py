@@ -1,0 +1,33 @@
+"""The README's figures are the ones the code produced: each results table in the README is the
+table Evaluate.py makes from the results.json kept beside it in bench/results/."""
+import json
+import re
+
+import pytest
+
+from conftest import REPO_ROOT
+from Evaluate import results_table
+
+README = (REPO_ROOT / "README.md").read_text()
+RESULTS = sorted((REPO_ROOT / "bench" / "results").glob("*/results.json"))
+TRANSFERS = sorted((REPO_ROOT / "bench" / "results").glob("*/transfer.json"))
+
+
+def test_the_readme_has_results():
+    assert RESULTS, "bench/results/*/results.json is missing: the README's table has no source"
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=lambda p: p.parent.name)
+def test_readme_table_matches_results_json(path):
+    rows = json.loads(path.read_text())["rows"]
+    assert results_table(rows) in README, f"README table differs from {path}: regenerate it with Evaluate.results_table"
+
+
+@pytest.mark.parametrize("path", TRANSFERS, ids=lambda p: p.parent.name)
+def test_readme_transfer_figures_match_transfer_json(path):
+    figures = json.loads(path.read_text())
+    row = re.search(rf"\| {re.escape(path.parent.name)} \|[^\n]*", README)
+    assert row, f"no README row for {path.parent.name}"
+    cells = [cell.strip() for cell in row.group(0).strip("|").split("|")]
+    text = lambda value: "-" if value is None else f"{value:.2f}"  # null: no jitter without detections
+    assert cells[1:4] == [text(figures["jitter_ratio"]), text(figures["flicker"]), text(figures["detection_rate"])]
