@@ -9,7 +9,6 @@ training run needs around the method lives here once. A method is an object with
 and `TrainedGenerator` turns its saved network back into `generate(skeleton)`.
 """
 import argparse
-import json
 import math
 import os
 import random
@@ -25,7 +24,6 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from Skeleton import Skeleton
 
 MODELS_ROOT = Path("data/models")
 VALIDATION_FRACTION = 0.1  # the last 10 % of the target's frames, in time order, are never trained on

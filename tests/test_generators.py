@@ -1,5 +1,4 @@
 """The network generators train, save, load, resume and scale out on a small synthetic target."""
-import argparse
 import os
 import subprocess
 import sys
