@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 import video_io
-from Skeleton import N_LANDMARKS, PoseDetector, Skeleton
+from Skeleton import N_LANDMARKS, PoseDetector, Skeleton, torso_lengths
 
 CACHE_ROOT = Path("data/cache")
 CACHE_FORMAT = 1  # bump when the cache's layout or crop rule changes: old caches are rebuilt
@@ -45,12 +45,6 @@ def file_hash(path, chunk_size=1 << 22):
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def torso_length(skeleton):
-    """Shoulder-centre to hip-centre distance: a body scale that barely changes with the pose."""
-    lm = skeleton.landmarks
-    return float(np.linalg.norm((lm[11, :2] + lm[12, :2]) / 2 - (lm[23, :2] + lm[24, :2]) / 2))
 
 
 def person_box(skeleton, frame_size):
@@ -262,8 +256,9 @@ def plan_crops(info, detections, crop_margin=CROP_MARGIN):
     found = {i: s for i, s in detections.items() if s is not None}
     if not found:
         raise VideoSkeletonError(f"no person detected in any frame of {info.path}")
-    median_torso = np.median([torso_length(s) for s in found.values()])
-    kept = sorted(i for i, s in found.items() if torso_length(s) >= SMALL_PERSON * median_torso)
+    torsos = dict(zip(found, torso_lengths(np.stack([s.landmarks for s in found.values()]))))
+    median_torso = np.median(list(torsos.values()))
+    kept = sorted(i for i in found if torsos[i] >= SMALL_PERSON * median_torso)
     small = sorted(set(found) - set(kept))
     boxes = np.array([person_box(found[i], (info.width, info.height)) for i in kept])  # (N, 4)
     extent = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
