@@ -80,7 +80,7 @@ def load_generator(gen, target_vs, checkpoint=None, device=None):
     else:
         from GenVanillaNN import GenVanillaNN as generator_class
     try:
-        generator = generator_class(path, device=device)
+        generator = generator_class(path, device=device, target=target_vs)
     except CheckpointError as error:
         raise DanceDemoError(str(error)) from None
     if name.startswith("vanilla") and generator.input_kind != name.split("-")[1]:

@@ -1,9 +1,15 @@
-"""Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image.
+"""Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image, with an exemplar.
 
-Generator: a U-Net (networks.UNet) from the skeleton image to the person, with skip connections,
-resize-convolution upsampling, self-attention at 8x8 and a learned canvas for what every frame
-shares. Discriminator: a spectrally normalised patch critic that sees the skeleton image together
-with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discriminator feature matching.
+Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
+nearest pose (found as GenNearest finds it), and a sampling grid that carries that frame's limbs
+onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net (networks.ExemplarWarper:
+skip connections, a full-resolution stage, bilinear resize-convolutions, self-attention at 8x8)
+corrects that warp, decides per pixel whether to trust it, and paints what the exemplar does not
+show. Pixels are moved rather than painted, so the output is sharp after minutes of CPU training:
+the pose-only U-Net (`--no-exemplar`) is still a blur at that budget, in which MediaPipe does not
+find the person. Discriminator: a spectrally normalised patch critic that sees the skeleton image
+together with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discriminator
+feature matching. Generating needs the target's cache (data/cache/<target>/), where the exemplars are.
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
@@ -11,14 +17,175 @@ with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discr
     torchrun --nproc_per_node=2 GenGAN.py VIDEO --minutes 20           # data-parallel training
 """
 import argparse
+import math
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from networks import PatchDiscriminator, UNet
-from training import TrainedGenerator, add_training_arguments, autocast_for, run_training, unwrap, wrap_distributed
+from GenNearest import GenNearest
+from networks import ExemplarWarper, PatchDiscriminator, UNet
+from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER
+from VideoSkeleton import CACHE_ROOT, VideoSkeleton, VideoSkeletonError
+from training import (CheckpointError, PairDataset, TrainedGenerator, add_training_arguments, autocast_for,
+                      images_to_tensor, run_training, skeleton_inputs, split_indices, unwrap, wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
+EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
+EXEMPLAR_CHOICES = 3  # ... and one of its this many nearest poses that are, drawn at random each step
+EXEMPLAR_JUMP_COST = 0.2  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
+# the warp absorbs the pose difference, so an exemplar is worth holding longer than a shown frame
+BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
+GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
+BONE_REACH = 0.15  # ... and beyond which pixels just follow the body as a whole (background)
+
+
+# The limbs that carry pixels when warping: the drawn ones but the shoulder and hip lines, which
+# shrink to a point when the person turns sideways and would then give a meaningless rotation.
+WARPED_LIMBS = [limb for limb, _ in LIMBS if set(limb) not in ({L_SHOULDER, R_SHOULDER}, {L_HIP, R_HIP})]
+
+
+def bone_endpoints(joints):
+    """(B, 13, 2) joints -> (B, n_limbs, 2, 2): both ends of each warped limb (the neck included)."""
+    neck = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2  # (B, 2)
+    extended = torch.cat([joints, neck[:, None]], dim=1)  # index -1 (NECK) is the neck
+    return extended[:, torch.tensor(WARPED_LIMBS)]
+
+
+def hip_centre_and_torso(joints):
+    """(B, 13, 2) -> hip centres (B, 2) and torso lengths, shoulder centre to hip centre (B,)."""
+    hips = (joints[:, L_HIP] + joints[:, R_HIP]) / 2
+    shoulders = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
+    return hips, (shoulders - hips).norm(dim=-1).clamp_min(1e-3)
+
+
+def pose_guided_grid(asked, exemplar, size, sigma=BONE_SIGMA, reach=BONE_REACH):
+    """Where each pixel of the asked pose is found in the exemplar: (B, 13, 2), (B, 13, 2) joints in
+    0..1 of the crop -> (B, 2, S, S) sampling positions (x, y in [-1, 1], grid_sample's convention).
+
+    The grid is smooth at the scale of `sigma`, so above GRID_RESOLUTION it is computed at that
+    resolution and resized (16 times less work at 256x256).
+    """
+    if size <= GRID_RESOLUTION:
+        return limb_grid(asked, exemplar, size, sigma, reach)
+    coarse = limb_grid(asked, exemplar, GRID_RESOLUTION, sigma, reach)  # (B, 2, G, G)
+    return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def limb_grid(asked, exemplar, size, sigma, reach):
+    """pose_guided_grid computed at every pixel of a size x size image.
+
+    Each limb carries the pixels around it by the similarity (rotation, scale, shift) that takes
+    the asked limb onto the exemplar's; a pixel blends the limbs near it by a Gaussian of its
+    distance to them, and pixels farther than `reach` from every limb (the background) follow the
+    body as a whole. Body parts thus move as wholes, as in the per-part transforms of deformable
+    GANs (Siarohin et al., 2018).
+    """
+    asked, exemplar = asked.float(), exemplar.float()
+    asked_bones, exemplar_bones = bone_endpoints(asked), bone_endpoints(exemplar)  # (B, L, 2, 2)
+    centres = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    y, x = torch.meshgrid(centres, centres, indexing="ij")
+    pixels = torch.stack([x, y], dim=-1).view(1, 1, size * size, 2)  # (1, 1, P, 2)
+    a1, va = asked_bones[:, :, None, 0], (asked_bones[:, :, 1] - asked_bones[:, :, 0])[:, :, None]  # (B, L, 1, 2)
+    e1, ve = exemplar_bones[:, :, None, 0], (exemplar_bones[:, :, 1] - exemplar_bones[:, :, 0])[:, :, None]
+    length2 = (va ** 2).sum(-1).clamp_min(1e-6)  # (B, L, 1)
+    offset = pixels - a1  # (B, L, P, 2)
+    along = ((offset * va).sum(-1) / length2).clamp(0, 1)  # (B, L, P): where the pixel projects on the limb
+    distance2 = ((offset - along[..., None] * va) ** 2).sum(-1)  # (B, L, P)
+    # the similarity as a complex ratio z = ve / va, its scale kept within 2/3..3/2 so that a limb
+    # foreshortened to a point does not tear the image apart
+    z_re = (ve[..., 0] * va[..., 0] + ve[..., 1] * va[..., 1]) / length2  # (B, L, 1)
+    z_im = (ve[..., 1] * va[..., 0] - ve[..., 0] * va[..., 1]) / length2
+    scale = torch.sqrt(z_re ** 2 + z_im ** 2).clamp_min(1e-6)
+    kept = scale.clamp(2 / 3, 3 / 2) / scale
+    z_re, z_im = z_re * kept, z_im * kept
+    moved = e1 + torch.stack([z_re * offset[..., 0] - z_im * offset[..., 1],
+                              z_im * offset[..., 0] + z_re * offset[..., 1]], dim=-1)  # (B, L, P, 2)
+    # far from every limb, pixels follow the body as a whole: hip centre onto hip centre, torso
+    # length onto torso length (the normalisation the exemplar was chosen under)
+    asked_hips, asked_torso = hip_centre_and_torso(asked)
+    exemplar_hips, exemplar_torso = hip_centre_and_torso(exemplar)
+    zoom = (exemplar_torso / asked_torso)[:, None, None]  # (B, 1, 1)
+    whole = exemplar_hips[:, None] + (pixels[:, 0] - asked_hips[:, None]) * zoom  # (B, P, 2)
+    weights = torch.exp(-distance2 / (2 * sigma ** 2))  # (B, L, P)
+    stay = math.exp(-reach ** 2 / (2 * sigma ** 2))  # the weight of the whole-body move
+    found = ((weights[..., None] * moved).sum(1) + stay * whole) / (weights.sum(1) + stay)[..., None]  # (B, P, 2)
+    return (2 * found - 1).view(-1, size, size, 2).permute(0, 3, 1, 2)  # (B, 2, S, S)
+
+
+class ExemplarBank:
+    """The target's training frames as appearance references for the generator.
+
+    For each asked pose the generator gets the training frame whose pose is nearest (searched
+    like GenNearest) and a sampling grid that moves that frame's body parts onto the asked pose.
+    That frame already holds the target's face, clothes and background at full sharpness, so the
+    network learns to correct a warp rather than paint every pixel from a stick figure: within
+    minutes of CPU training, that is the difference between a blur in which MediaPipe finds no
+    person and an image it reads the pose from.
+    In training, a frame's exemplar is one of its nearest poses at least EXEMPLAR_GAP_SECONDS away,
+    so the network is taught to correct a real pose difference, never to copy its own target
+    (on taichi2 that difference matches the one between a held-out pose and its nearest training pose).
+    """
+
+    def __init__(self, video_skeleton, frame_ids, size):
+        self.video_skeleton = video_skeleton
+        self.size = size
+        self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST)
+        self.frame_ids = self.nearest.frame_ids  # (M,) sorted
+        self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
+        interpolation = cv2.INTER_AREA if size < video_skeleton.crop_size else cv2.INTER_LINEAR
+        self.crops = np.stack([cv2.resize(video_skeleton.image(f), (size, size), interpolation=interpolation)
+                               for f in self.frame_ids])  # (M, S, S, 3) uint8 BGR
+        self.joints = video_skeleton.reduced()[self.frame_ids].reshape(-1, N_JOINTS, 2)  # (M, 13, 2)
+
+    def inputs(self, frame_ids, asked_skeletons):
+        """(N, 5, S, S): each exemplar frame's crop in [-1, 1] and the grid bringing it to the asked pose."""
+        positions = [self.position[int(frame)] for frame in frame_ids]
+        asked = torch.from_numpy(np.stack([skeleton.joints() for skeleton in asked_skeletons]))  # (N, 13, 2)
+        grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size)  # (N, 2, S, S)
+        return torch.cat([images_to_tensor(self.crops[positions]), grid], dim=1)
+
+    def training_choices(self, frame_ids, gap_seconds=EXEMPLAR_GAP_SECONDS, n_choices=EXEMPLAR_CHOICES):
+        """(N, n_choices) exemplar frames for training frames: their nearest poses >= gap_seconds away."""
+        frame_ids = np.asarray(frame_ids)
+        seconds = np.asarray(self.video_skeleton.meta["frame_indices"]) / self.video_skeleton.fps  # (N_target,)
+        _, positions = self.nearest.index.query(self.video_skeleton.reduced()[frame_ids], k=128)  # (N, k)
+        candidates = self.frame_ids[positions]  # (N, k), nearest pose first
+        choices = np.empty((len(frame_ids), n_choices), dtype=np.int64)
+        for row, (frame, row_candidates) in enumerate(zip(frame_ids, candidates)):
+            apart = np.abs(seconds[row_candidates] - seconds[frame])  # (k,)
+            away = row_candidates[apart >= gap_seconds]
+            if len(away) == 0:  # a short video: take the candidate farthest in time
+                away = row_candidates[[apart.argmax()]]
+            choices[row] = np.resize(away[:n_choices], n_choices)
+        return choices
+
+
+class ExemplarPairs(PairDataset):
+    """PairDataset whose inputs carry an exemplar: (B, 3 + 5, S, S) = drawn pose, exemplar crop,
+    pose-guided grid. Training pairs draw one of their EXEMPLAR_CHOICES exemplars per step;
+    held-out pairs use their nearest training pose, as generation does."""
+
+    def __init__(self, video_skeleton, indices, size, bank, training, augment=False):
+        super().__init__(video_skeleton, indices, size, "image", augment)
+        self.bank = bank
+        if training:
+            self.exemplars = bank.training_choices(self.indices)  # (N, choices)
+        else:
+            self.exemplars = bank.nearest.nearest_frames(self.skeletons)[:, None]  # (N, 1)
+
+    def batch(self, positions, rng=None):
+        if self.augment and rng is not None:
+            skeletons, images = self.augmented(positions, rng)
+            drawings = skeleton_inputs(skeletons, "image", self.size)
+        else:
+            skeletons = [self.skeletons[p] for p in positions]
+            images, drawings = self.images[positions], self.inputs[positions]
+        choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
+                  else np.zeros(len(positions), dtype=np.int64))
+        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 5, S, S)
+        return torch.cat([drawings, exemplars], dim=1), images_to_tensor(images)
 
 
 def gaussian_window(size=11, sigma=1.5):
@@ -51,9 +218,27 @@ def generator_channels(size):
     return 32 if size <= 128 else 16
 
 
+def full_resolution_channels(size):
+    """Width of the U-Net's full-resolution stage: up to 128x128 it is what keeps a face sharp; at
+    256 the last doubling is a bilinear resize instead, which trains 1.15x faster on a CPU."""
+    return generator_channels(size) // 2 if size <= 128 else 0
+
+
+def max_channels(size):
+    """The U-Net's widest layers: capped lower at 256x256 and above, where the deep levels (16x16,
+    8x8) cost a CPU more than they give a generator that mostly moves exemplar pixels."""
+    return 256 if size <= 128 else 128
+
+
 def build_generator(size, model_args):
-    return UNet(size, base_channels=model_args["base_channels"], attention=model_args["attention"],
-                canvas_channels=model_args["canvas_channels"])
+    unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args.get("max_channels", 256),
+                     attention=model_args["attention"],
+                     canvas_channels=model_args["canvas_channels"],
+                     full_resolution_channels=model_args.get("full_resolution_channels", 0),
+                     upsampling=model_args.get("upsampling", "nearest"))
+    if model_args.get("exemplar"):
+        return ExemplarWarper(size, **unet_args)
+    return UNet(size, **unet_args)
 
 
 class GANTraining:
@@ -64,8 +249,11 @@ class GANTraining:
 
     def __init__(self, size, device, args):
         self.size, self.device = size, device
+        exemplar = not args.no_exemplar
         self.model_args = {"base_channels": generator_channels(size), "attention": not args.no_attention,
-                           "canvas_channels": 4, "disc_channels": 16,
+                           "exemplar": exemplar, "canvas_channels": 0 if exemplar else 4, "disc_channels": 16,
+                           "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
+                           "max_channels": max_channels(size),
                            "l1_weight": args.l1_weight, "feature_weight": args.feature_weight,
                            "ssim_weight": args.ssim_weight}
         generator = build_generator(size, self.model_args).to(device)
@@ -78,11 +266,21 @@ class GANTraining:
             "discriminator": torch.optim.Adam(discriminator.parameters(), lr=args.lr * args.d_lr_ratio, betas=(0.5, 0.999)),
         }
 
-    def training_step(self, skeleton_images, real):
-        """skeleton_images, real: (B, 3, S, S) in [-1, 1]; returns the step's losses."""
+    def make_datasets(self, video_skeleton, train_ids, validation_ids, augment):
+        if not self.model_args["exemplar"]:
+            return (PairDataset(video_skeleton, train_ids, self.size, "image", augment),
+                    PairDataset(video_skeleton, validation_ids, self.size, "image"))
+        bank = ExemplarBank(video_skeleton, train_ids, self.size)
+        return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
+                ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
+
+    def training_step(self, inputs, real):
+        """inputs: (B, 3 or 9, S, S), the drawn pose first (then the exemplar); real: (B, 3, S, S);
+        all in [-1, 1]. Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
+        skeleton_images = inputs[:, :3]  # the critic judges the person against the asked pose only
         with autocast_for(self.device):
-            fake = generator(skeleton_images)  # (B, 3, S, S)
+            fake = generator(inputs)  # (B, 3, S, S)
 
             # (1) update D: hinge loss on real and generated pairs, in one pass through the critic
             scores, features = discriminator(skeleton_images.repeat(2, 1, 1, 1), torch.cat([real, fake.detach()]))
@@ -119,9 +317,46 @@ class GenGAN(TrainedGenerator):
 
     name = "gan"
 
+    def __init__(self, checkpoint_or_target, device=None, target=None):
+        super().__init__(checkpoint_or_target, device, target)
+        self.bank = None
+        if self.model_args.get("exemplar"):  # exemplars: the training frames of the target
+            target = self.target or open_target_cache(self.target_name, self.checkpoint_path)
+            if target.name != self.target_name:
+                raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
+                                      f"not {target.name}")
+            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size)
+
     @staticmethod
     def build_network(size, model_args):
         return build_generator(size, model_args)
+
+    def network_inputs(self, skeletons, exemplar_frames=None):
+        """(N, 3 or 3 + 5, S, S): the drawn poses, and the exemplars (by default each pose's nearest)."""
+        inputs = super().network_inputs(skeletons)
+        if self.bank is None:
+            return inputs
+        if exemplar_frames is None:
+            exemplar_frames = self.bank.nearest.nearest_frames(skeletons)
+        return torch.cat([inputs, self.bank.inputs(exemplar_frames, skeletons)], dim=1)
+
+    def generate_sequence(self, skeletons, batch_size=32):
+        """(N, S, S, 3) uint8 BGR for a driving sequence. Exemplars are chosen along the path
+        GenNearest's sequence mode takes through the target's frames, so they do not flicker."""
+        if self.bank is None:
+            return self.generate_batch(skeletons, batch_size)
+        frames = self.bank.nearest.choose_frames(skeletons)  # (N,)
+        starts = range(0, len(skeletons), batch_size)
+        return self.run_network(self.network_inputs(skeletons[s:s + batch_size], frames[s:s + batch_size]) for s in starts)
+
+
+def open_target_cache(target_name, checkpoint_path):
+    """The target's VideoSkeleton cache under data/cache/, or a clear CheckpointError."""
+    try:
+        return VideoSkeleton(CACHE_ROOT / target_name, verbose=False)
+    except VideoSkeletonError:
+        raise CheckpointError(f"{checkpoint_path} draws on its target's frames, but their cache "
+                              f"{CACHE_ROOT / target_name} is missing: run VideoSkeleton.py on the target video") from None
 
 
 def parse_args(argv=None):
@@ -133,6 +368,8 @@ def parse_args(argv=None):
     parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
     parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")
     parser.add_argument("--ssim-weight", type=float, default=10.0, help="weight of the SSIM loss (default 10)")
+    parser.add_argument("--no-exemplar", action="store_true",
+                        help="generate from the drawn pose alone, without the nearest training frame beside it")
     parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8")
     args = parser.parse_args(argv)
     return args

@@ -67,10 +67,10 @@ class GenVanillaNN(TrainedGenerator):
     name = "vanilla-vector"
     names = ("vanilla-vector", "vanilla-image")
 
-    def __init__(self, checkpoint_or_target, device=None, optSkeOrImage=1):
+    def __init__(self, checkpoint_or_target, device=None, optSkeOrImage=1, target=None):
         if hasattr(checkpoint_or_target, "skeletons"):
             self.name = f"vanilla-{COURSE_VARIANTS[str(optSkeOrImage)]}"
-        super().__init__(checkpoint_or_target, device)
+        super().__init__(checkpoint_or_target, device, target)
 
     def accepted_names(self):
         return list(self.names)

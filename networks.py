@@ -1,4 +1,5 @@
-"""Network building blocks shared by GenVanillaNN and GenGAN: U-Net, vector decoder, patch critic.
+"""Network building blocks shared by GenVanillaNN and GenGAN: U-Net, vector decoder, patch critic,
+and the exemplar warper the GAN's generator is.
 
 Everything is sized for a 2-core CPU first: channels stay small at high resolution, where a
 convolution costs the most, and grow only where the image is small. Upsampling is
@@ -18,15 +19,15 @@ def channels_at(level, base_channels, max_channels):
     return min(base_channels * 2**level, max_channels)
 
 
-def output_head(in_channels, out_channels, upsampling):
+def output_head(in_channels, out_channels, upsampling, resize_mode="nearest"):
     """The last doubling, S/2 -> S, to an image in [-1, 1].
 
-    "resize": nearest resize then a 3x3 convolution to RGB: no checkerboard, and cheap since only
-    3 channels are computed at full resolution. "subpixel": a convolution predicts each 2x2 block
+    "resize": resize (`resize_mode`) then a 3x3 convolution to RGB: no checkerboard, and cheap
+    since only 3 channels are computed at full resolution. "subpixel": a convolution predicts each 2x2 block
     (pixel shuffle), cheaper still but prone to a fine checkerboard; the vanilla baselines use it.
     """
     if upsampling == "resize":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode=resize_mode),
                              nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.Tanh())
     return nn.Sequential(nn.Conv2d(in_channels, out_channels * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
 
@@ -48,8 +49,9 @@ class UpBlock(nn.Module):
     U-Net decoder sits in its high-resolution convolutions, so only one is spent per level.
     """
 
-    def __init__(self, in_channels, skip_channels, out_channels):
+    def __init__(self, in_channels, skip_channels, out_channels, upsampling="nearest"):
         super().__init__()
+        self.upsampling = upsampling
         self.reduce = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.merge = nn.Sequential(
             nn.Conv2d(out_channels + skip_channels, out_channels, 3, padding=1, bias=False),
@@ -58,7 +60,7 @@ class UpBlock(nn.Module):
         )
 
     def forward(self, x, skip):
-        x = F.interpolate(self.reduce(x), scale_factor=2, mode="nearest")  # (B, out, 2H, 2W)
+        x = F.interpolate(self.reduce(x), scale_factor=2, mode=self.upsampling)  # (B, out, 2H, 2W)
         return self.merge(x if skip is None else torch.cat([x, skip], dim=1))
 
 
@@ -91,17 +93,29 @@ class UNet(nn.Module):
     full-resolution `canvas` is fed in beside the skeleton: the background and the person's
     appearance, common to every frame, are stored there instead of being re-derived by the
     convolutions from a black image.
+
+    With `full_resolution_channels` > 0, a 3x3 stem works at full resolution and the decoder
+    climbs one level further, back to it, with that stem as its skip: every output pixel is then
+    computed at its own resolution rather than upsampled from S/2, which is what keeps a face a
+    few pixels wide sharp (MediaPipe does not find a person whose face is blurred by even one pixel).
+    `upsampling` "bilinear" avoids the 2x2 blocks that nearest upsampling stacks into a dotted texture.
     """
 
     def __init__(self, size=128, in_channels=3, out_channels=3, base_channels=16, max_channels=256,
-                 canvas_channels=4, attention=True, skip_connections=True, output_upsampling="resize"):
+                 canvas_channels=4, attention=True, skip_connections=True, output_upsampling="resize",
+                 full_resolution_channels=0, upsampling="nearest"):
         super().__init__()
         self.skip_connections = skip_connections
         n_levels = int(math.log2(size // 8))  # number of halvings: 128 -> 4, 256 -> 5
         self.canvas = nn.Parameter(torch.zeros(1, canvas_channels, size, size)) if canvas_channels else None
         channels = [channels_at(level, base_channels, max_channels) for level in range(n_levels)]
-        self.downs = nn.ModuleList()
         previous = in_channels + canvas_channels
+        self.stem = None
+        if full_resolution_channels:
+            self.stem = nn.Sequential(nn.Conv2d(previous, full_resolution_channels, 3, padding=1),
+                                      nn.LeakyReLU(0.2, inplace=True))
+            previous = full_resolution_channels
+        self.downs = nn.ModuleList()
         for level, out in enumerate(channels):
             self.downs.append(down_block(previous, out, norm=level > 0))
             previous = out
@@ -111,15 +125,22 @@ class UNet(nn.Module):
         )
         self.ups = nn.ModuleList()
         for level in reversed(range(n_levels - 1)):  # from 8x8 up to S/2
-            self.ups.append(UpBlock(previous, channels[level] if skip_connections else 0, channels[level]))
+            self.ups.append(UpBlock(previous, channels[level] if skip_connections else 0, channels[level], upsampling))
             previous = channels[level]
-        self.to_image = output_head(previous, out_channels, output_upsampling)  # (B, 3, S, S)
+        if self.stem is None:
+            self.to_image = output_head(previous, out_channels, output_upsampling, upsampling)  # (B, 3, S, S)
+        else:  # S/2 -> S with the stem as skip, then RGB at full resolution
+            self.ups.append(UpBlock(previous, full_resolution_channels, full_resolution_channels, upsampling))
+            self.to_image = nn.Sequential(nn.Conv2d(full_resolution_channels, out_channels, 3, padding=1), nn.Tanh())
 
     def forward(self, skeleton_image):
         x = skeleton_image  # (B, 3, S, S)
         if self.canvas is not None:
             x = torch.cat([x, self.canvas.expand(x.shape[0], -1, -1, -1)], dim=1)  # (B, 3+canvas, S, S)
         skips = []
+        if self.stem is not None:
+            x = self.stem(x)  # (B, F, S, S)
+            skips.append(x)
         for down in self.downs:
             x = down(x)  # (B, C_l, S/2^(l+1), S/2^(l+1))
             skips.append(x)
@@ -185,3 +206,36 @@ class PatchDiscriminator(nn.Module):
 
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
+
+
+
+class ExemplarWarper(nn.Module):
+    """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3 + 2, S, S) -> person (B, 3, S, S).
+
+    The sampling grid moves each body part of the exemplar onto the asked pose (computed from the
+    two skeletons, see GenGAN.pose_guided_grid). A U-Net sees the drawn pose, the exemplar so
+    warped, and the exemplar as it is, and predicts per pixel a correction to the grid (a
+    residual flow), how much to trust the fetched pixel (a mask), and a synthesised colour for
+    what the exemplar does not show. Pixels moved rather than painted stay sharp from the first
+    step: the output starts as the guided warp itself (residual 0, mask near 1).
+    """
+
+    def __init__(self, size=128, max_shift=0.25, **unet_args):
+        super().__init__()
+        self.max_shift = max_shift  # largest correction, in units of half the image side
+        self.unet = UNet(size, in_channels=9, out_channels=6, **unet_args)
+        last = self.unet.to_image[-2]
+        with torch.no_grad():  # start as the guided warp, trusted everywhere
+            last.weight[:3].zero_()
+            last.bias[:2].zero_()
+            last.bias[2].fill_(2.0)  # mask = (tanh(2) + 1) / 2 = 0.98
+
+    def forward(self, inputs):
+        drawing, exemplar = inputs[:, :3], inputs[:, 3:6]  # (B, 3, S, S) each
+        guide = inputs[:, 6:8].permute(0, 2, 3, 1)  # (B, S, S, 2): x, y in [-1, 1]
+        warped = F.grid_sample(exemplar, guide, padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        out = self.unet(torch.cat([drawing, warped, exemplar], dim=1))  # (B, 6, S, S) in [-1, 1]
+        flow, mask, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:]
+        fetched = F.grid_sample(exemplar, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
+                                padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        return mask * fetched + (1 - mask) * colour

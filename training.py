@@ -136,6 +136,11 @@ class PairDataset:
         """(inputs, targets) tensors for dataset positions; augmented when enabled and rng given."""
         if not (self.augment and rng is not None):
             return self.inputs[positions], images_to_tensor(self.images[positions])
+        skeletons, images = self.augmented(positions, rng)
+        return skeleton_inputs(skeletons, self.input_kind, self.size), images_to_tensor(images)
+
+    def augmented(self, positions, rng):
+        """(skeletons, (B, S, S, 3) uint8 images) of the pairs, each shifted and scaled a little."""
         skeletons, images = [], []
         for position in positions:
             scale = 1 + rng.uniform(-0.05, 0.05)
@@ -146,7 +151,7 @@ class PairDataset:
             images.append(cv2.warpAffine(self.images[position], matrix, (self.size, self.size),
                                          borderMode=cv2.BORDER_REFLECT))
             skeletons.append(self.skeletons[position].transformed(scale, centre + shift))
-        return skeleton_inputs(skeletons, self.input_kind, self.size), images_to_tensor(np.stack(images))
+        return skeletons, np.stack(images)
 
 
 def epoch_batches(n_items, batch_size, epoch, seed, rank=0, world_size=1):
@@ -228,22 +233,27 @@ class TrainedGenerator:
 
     name = None
 
-    def __init__(self, checkpoint_or_target, device=None):
-        """From a checkpoint path, or from a VideoSkeleton (its default checkpoint, course style)."""
+    def __init__(self, checkpoint_or_target, device=None, target=None):
+        """From a checkpoint path, or from a VideoSkeleton (its default checkpoint, course style).
+        `target`: the target's VideoSkeleton, for a generator that draws on the target's frames
+        (by default the one given, or the checkpoint's target cache under data/cache/)."""
         checkpoint_path = checkpoint_or_target
         if hasattr(checkpoint_or_target, "skeletons"):
             checkpoint_path = default_checkpoint(checkpoint_or_target, self.name)
+            target = target or checkpoint_or_target
         checkpoint = load_checkpoint(checkpoint_path, self.accepted_names())
         self.checkpoint_path = Path(checkpoint_path)
         self.name = checkpoint["generator"]
         self.size = checkpoint["size"]
         self.input_kind = checkpoint["input_kind"]
         self.target_name = checkpoint["target"]
+        self.model_args = checkpoint["model_args"]
         self.trained = checkpoint["progress"]
         self.device = pick_device(device)
         self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
         load_weights(self.network, checkpoint["networks"]["generator"], checkpoint_path)
         self.network.to(self.device).eval()
+        self.target = target
 
     @classmethod
     def accepted_names(cls):
@@ -254,14 +264,22 @@ class TrainedGenerator:
         raise NotImplementedError
 
     @torch.no_grad()
-    def generate_batch(self, skeletons, batch_size=32):
-        """List of Skeleton (crop coordinates) -> (N, size, size, 3) uint8 BGR."""
+    def run_network(self, input_batches):
+        """Batches of network inputs (an iterable, made one at a time) -> (N, size, size, 3) uint8 BGR."""
         outputs = []
-        for start in range(0, len(skeletons), batch_size):
-            inputs = skeleton_inputs(skeletons[start:start + batch_size], self.input_kind, self.size)
+        for inputs in input_batches:
             with autocast_for(self.device):
                 outputs.append(tensor_to_images(self.network(inputs.to(self.device))))
         return np.concatenate(outputs) if outputs else np.zeros((0, self.size, self.size, 3), np.uint8)
+
+    def generate_batch(self, skeletons, batch_size=32):
+        """List of Skeleton (crop coordinates) -> (N, size, size, 3) uint8 BGR."""
+        return self.run_network(self.network_inputs(skeletons[start:start + batch_size])
+                                for start in range(0, len(skeletons), batch_size))
+
+    def network_inputs(self, skeletons):
+        """What the network is fed for a list of skeletons (a subclass may add to it)."""
+        return skeleton_inputs(skeletons, self.input_kind, self.size)
 
     def generate(self, skeleton):
         return self.generate_batch([skeleton])[0]
@@ -342,8 +360,11 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method.name))
     out_stem = str(checkpoint_path.with_suffix(""))
     train_ids, validation_ids = split_indices(len(video_skeleton))
-    train_set = PairDataset(video_skeleton, train_ids, method.size, method.input_kind, args.augment)
-    validation_set = PairDataset(video_skeleton, validation_ids, method.size, method.input_kind)
+    if hasattr(method, "make_datasets"):  # a method that feeds its network more than the skeleton
+        train_set, validation_set = method.make_datasets(video_skeleton, train_ids, validation_ids, args.augment)
+    else:
+        train_set = PairDataset(video_skeleton, train_ids, method.size, method.input_kind, args.augment)
+        validation_set = PairDataset(video_skeleton, validation_ids, method.size, method.input_kind)
     fixed = np.linspace(0, len(validation_set) - 1, min(6, len(validation_set))).astype(int)
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if args.resume:

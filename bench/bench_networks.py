@@ -4,8 +4,8 @@ and the peak memory of training.
 Each method is built as its training script builds it (same options, same sizes) and fed random
 batches of the right shapes: speed does not depend on what the pixels show.
   training:  `training_step` on batches of 8, after warm-up steps; images/s = 8 / median step time;
-  inference: the generator alone (eval mode, no gradients, the mixed precision `generate` uses)
-             at batch 1 and batch 16; frames/s = batch / median call time;
+  inference: the generator (eval mode, no gradients, the mixed precision `generate` uses), with
+             the GAN's pose-guided warp grid, at batch 1 and batch 16; frames/s = batch / median call time;
   memory:    one subprocess per configuration runs a few training steps and reports its peak
              resident memory (VmHWM on Linux, else ru_maxrss) and, on CUDA, torch.cuda.max_memory_allocated.
 
@@ -46,10 +46,16 @@ def build_method(name, size, device):
     return GenVanillaNN.VanillaTraining(size, device, GenVanillaNN.parse_args(["x", "--variant", variant]))
 
 
+def uses_exemplars(method):
+    return bool(getattr(method, "model_args", {}).get("exemplar"))
+
+
 def random_batch(method, batch_size):
-    """(inputs, targets) in [-1, 1] on the method's device: (B, 26) or (B, 3, S, S), and (B, 3, S, S)."""
+    """(inputs, targets) in [-1, 1] on the method's device: (B, 26), (B, 3, S, S) or, with exemplars,
+    (B, 3 + 5, S, S); and (B, 3, S, S)."""
     size, device = method.size, method.device
-    shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, 3, size, size)
+    channels = 8 if uses_exemplars(method) else 3
+    shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
     return torch.rand(shape, device=device) * 2 - 1, torch.rand(batch_size, 3, size, size, device=device) * 2 - 1
 
 
@@ -68,7 +74,14 @@ def speed(name, size, device, quick):
     method = build_method(name, size, device)
     sync = synchronizer(device)
     inputs, targets = random_batch(method, TRAIN_BATCH)
-    step_seconds = median_seconds(lambda: method.training_step(inputs, targets), repeats=training_repeats(size, quick),
+    asked, exemplar = torch.rand(2, TRAIN_BATCH, 13, 2)
+
+    def train_step():
+        if uses_exemplars(method):  # each batch's warp grids are computed as the batch is made
+            GenGAN.pose_guided_grid(asked, exemplar, size)
+        method.training_step(inputs, targets)
+
+    step_seconds = median_seconds(train_step, repeats=training_repeats(size, quick),
                                   warmup=1 if quick or size >= 256 else 2, synchronize=sync)
     row = {"generator": name, "size": size, "device": str(device),
            "params_g": count_parameters(unwrap(method.networks["generator"])) / 1e6,
@@ -78,8 +91,11 @@ def speed(name, size, device, quick):
     generator = unwrap(method.networks["generator"]).eval()
     for batch_size in INFERENCE_BATCHES:
         batch, _ = random_batch(method, batch_size)
+        asked, exemplar = torch.rand(2, batch_size, 13, 2)
 
         def infer():
+            if uses_exemplars(method):  # the exemplar's warp grid is computed per frame too
+                GenGAN.pose_guided_grid(asked, exemplar, size)
             with torch.no_grad(), autocast_for(device):
                 generator(batch)
 

@@ -36,3 +36,7 @@ for gen in nearest vanilla-vector vanilla-image gan; do
     $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_${gen}_${smoothing}"
   done
 done
+
+# The README's still: the same two frames of the nearest-neighbour and GAN transfers.
+$PY bench/transfer_still.py out/transfer/karate1_to_taichi2_nearest_smooth.mp4 \
+  out/transfer/karate1_to_taichi2_gan_smooth.mp4 --frames 40,100 --out out/eval/transfer_karate1_to_taichi2.png

@@ -29,14 +29,23 @@ def run_script(script, *argv, env=None):
                           text=True, timeout=300, env=env)
 
 
+def training_batch(method, target, n=16):
+    """The first n training pairs as the method's training loop feeds them."""
+    train_ids, validation_ids = split_indices(len(target))
+    if hasattr(method, "make_datasets"):
+        data, _ = method.make_datasets(target, train_ids, validation_ids, augment=False)
+    else:
+        data = PairDataset(target, train_ids, method.size, method.input_kind)
+    return data.batch(np.arange(n))
+
+
 @pytest.mark.parametrize("name", GENERATORS)
 def test_loss_goes_down(synthetic_target, name):
     method_class, _, extra = GENERATORS[name]
     module = GenGAN if name == "gan" else GenVanillaNN
     torch.manual_seed(0)
     method = method_class(64, torch.device("cpu"), options(module, "video", *extra))
-    data = PairDataset(synthetic_target, range(16), 64, method.input_kind)
-    inputs, targets = data.batch(np.arange(16))
+    inputs, targets = training_batch(method, synthetic_target)
     first = method.training_step(inputs, targets)["l1"]
     for _ in range(40):
         last = method.training_step(inputs, targets)["l1"]
@@ -53,16 +62,16 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
     train(method, synthetic_target, args)
 
     skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
-    loaded = generator_class(checkpoint)
-    reloaded = generator_class(checkpoint)
+    loaded = generator_class(checkpoint, target=synthetic_target)
+    reloaded = generator_class(checkpoint, target=synthetic_target)
     generated = loaded.generate_batch(skeletons)
     assert generated.shape == (len(skeletons), 64, 64, 3) and generated.dtype == np.uint8
     assert np.array_equal(generated, reloaded.generate_batch(skeletons))
     assert np.array_equal(generated[0], loaded.generate(skeletons[0]))
     with torch.no_grad():  # the network as trained, before saving, gives the same images
-        from training import skeleton_inputs, tensor_to_images
+        from training import tensor_to_images
         network = unwrap(method.networks["generator"]).eval()
-        in_memory = tensor_to_images(network(skeleton_inputs(skeletons, method.input_kind, 64)))
+        in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
     assert np.array_equal(generated, in_memory)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
 
@@ -150,3 +159,67 @@ def test_two_process_ddp_ends_with_identical_weights(synthetic_target, tmp_path)
     n_train = len(split_indices(len(synthetic_target))[0])
     # each process takes half of every epoch: half as many steps as one process would make
     assert load_checkpoint(checkpoint, "gan")["progress"]["step"] == max(1, n_train // 2 // 8)
+
+
+# --- the GAN's exemplars: the target's own training frames beside the asked pose ------------------
+def test_training_exemplars_come_from_another_moment(synthetic_target):
+    """A frame is never its own exemplar, nor a neighbour in time: the network must learn to move limbs."""
+    train_ids, _ = split_indices(len(synthetic_target))
+    bank = GenGAN.ExemplarBank(synthetic_target, train_ids, 64)
+    choices = bank.training_choices(train_ids)  # (N, choices)
+    seconds = np.asarray(synthetic_target.meta["frame_indices"]) / synthetic_target.fps
+    apart = np.abs(seconds[choices] - seconds[np.asarray(train_ids)][:, None])
+    assert choices.shape == (len(train_ids), GenGAN.EXEMPLAR_CHOICES)
+    assert set(choices.ravel()) <= set(train_ids)
+    # in this 2-second clip, frames near its middle have no training frame a full second away:
+    # they take the farthest candidate instead, which is still never themselves
+    assert (apart > 0).all() and np.mean(apart >= GenGAN.EXEMPLAR_GAP_SECONDS) > 0.5
+
+
+def test_pose_guided_grid_is_the_identity_for_the_same_pose(synthetic_target):
+    joints = torch.from_numpy(synthetic_target.reduced()[:4].reshape(4, 13, 2))
+    grid = GenGAN.pose_guided_grid(joints, joints, 32)  # (4, 2, 32, 32)
+    centres = (torch.arange(32) + 0.5) / 32 * 2 - 1
+    assert torch.allclose(grid[:, 0], centres.view(1, 1, 32).expand(4, 32, 32), atol=1e-5)  # x along columns
+    assert torch.allclose(grid[:, 1], centres.view(1, 32, 1).expand(4, 32, 32), atol=1e-5)  # y along rows
+
+
+def test_pose_guided_grid_finds_each_asked_joint_in_the_exemplar(synthetic_target):
+    """The asked pose is the exemplar's, moved and shrunk: every joint of the asked pose must be
+    fetched from where that joint is in the exemplar."""
+    size = 64
+    exemplar = torch.from_numpy(synthetic_target.reduced()[10:14].reshape(4, 13, 2))
+    asked = (exemplar - 0.5) * 0.8 + torch.tensor([0.55, 0.45])  # scale 0.8 about the centre, then shift
+    grid = GenGAN.pose_guided_grid(asked, exemplar, size)  # (4, 2, S, S)
+    columns, rows = (asked * size).long().clamp(0, size - 1).unbind(-1)  # (4, 13) pixel of each asked joint
+    fetched = grid[torch.arange(4)[:, None], :, rows, columns]  # (4, 13, 2) in [-1, 1]
+    pixel_centres = ((asked * size).floor() + 0.5) / size  # where the pixels sampled actually are
+    expected = exemplar + (pixel_centres - asked) / 0.8  # their places in the exemplar
+    assert torch.allclose((fetched + 1) / 2, expected, atol=1e-4)
+
+
+def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
+    """At initialisation the correction is zero and the warped exemplar is trusted: the GAN starts
+    from the nearest training frame moved onto the asked pose, not from grey."""
+    torch.manual_seed(0)
+    method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video"))
+    inputs, _ = training_batch(method, synthetic_target, n=8)  # (8, 3 + 5, 64, 64)
+    with torch.no_grad():
+        generated = unwrap(method.networks["generator"]).eval()(inputs)
+        warped = torch.nn.functional.grid_sample(inputs[:, 3:6], inputs[:, 6:8].permute(0, 2, 3, 1),
+                                                 padding_mode="border", align_corners=False)
+    assert (generated - warped).abs().mean() < 0.03  # [-1, 1] scale
+    assert (warped - inputs[:, 3:6]).abs().mean() > 0.01  # and the warp did move the exemplar
+
+
+def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "gan.pt"
+    args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    with pytest.raises(CheckpointError, match="cache .* is missing: run VideoSkeleton.py"):
+        GenGAN.GenGAN(checkpoint)  # the synthetic target's cache is not under data/cache/
+    sequence = [synthetic_target.skeleton(i) for i in range(len(synthetic_target) - 12, len(synthetic_target))]
+    generator = GenGAN.GenGAN(checkpoint, target=synthetic_target)
+    frames = generator.bank.nearest.choose_frames(sequence)
+    assert np.array_equal(generator.generate_sequence(sequence),
+                          generator.run_network([generator.network_inputs(sequence, frames)]))
