@@ -361,7 +361,8 @@ def open_target_cache(target_name, checkpoint_path):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Train the conditional GAN (pix2pix: U-Net generator, patch discriminator) on a target video. "
+        description="Train the conditional GAN on a target video: pix2pix with an exemplar (the nearest training "
+                    "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator. "
                     "Default size: 256 on a GPU, 128 on CPU (a 2-core CPU trains 128x128 several times faster).")
     add_training_arguments(parser, default_size=256, sizes=SIZES)
     parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
