@@ -32,7 +32,7 @@ import video_io
 from DanceDemo import GENERATORS, DanceDemoError, generator_name, load_generator, output_paths
 from GenNearest import GenNearest
 from Skeleton import REDUCED_LANDMARKS, PoseDetector
-from training import CheckpointError, load_checkpoint, split_indices
+from training import CheckpointError, load_checkpoint, resize_crop, split_indices
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 POSE_SIZE = 256  # pose figures are in pixels of a 256x256 crop; smaller images are upscaled to it
@@ -67,14 +67,6 @@ def psnr(image, reference):
 def l1(image, reference):
     """Mean absolute error of two uint8 BGR images, RGB in [0, 1]."""
     return float(np.abs(unit_rgb(image) - unit_rgb(reference)).mean())
-
-
-def resize_crop(crop, size):
-    """A real crop at a generator's resolution, resized as the generators' training targets are."""
-    if crop.shape[0] == size:
-        return crop
-    interpolation = cv2.INTER_AREA if size < crop.shape[0] else cv2.INTER_LINEAR
-    return cv2.resize(crop, (size, size), interpolation=interpolation)
 
 
 def detect_pose(detector, image):

@@ -19,7 +19,6 @@ feature matching. Generating needs the target's cache (data/cache/<target>/), wh
 import argparse
 import math
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -29,7 +28,8 @@ from networks import ExemplarWarper, PatchDiscriminator, UNet
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER
 from VideoSkeleton import CACHE_ROOT, VideoSkeleton, VideoSkeletonError
 from training import (CheckpointError, PairDataset, TrainedGenerator, add_training_arguments, autocast_for,
-                      images_to_tensor, run_training, skeleton_inputs, split_indices, unwrap, wrap_distributed)
+                      images_to_tensor, resize_crop, run_training, skeleton_inputs, split_indices, unwrap,
+                      wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
 EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
@@ -134,9 +134,7 @@ class ExemplarBank:
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST)
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
-        interpolation = cv2.INTER_AREA if size < video_skeleton.crop_size else cv2.INTER_LINEAR
-        self.crops = np.stack([cv2.resize(video_skeleton.image(f), (size, size), interpolation=interpolation)
-                               for f in self.frame_ids])  # (M, S, S, 3) uint8 BGR
+        self.crops = np.stack([resize_crop(video_skeleton.image(f), size) for f in self.frame_ids])  # (M, S, S, 3)
         self.joints = video_skeleton.reduced()[self.frame_ids].reshape(-1, N_JOINTS, 2)  # (M, 13, 2)
 
     def inputs(self, frame_ids, asked_skeletons):
@@ -267,9 +265,9 @@ class GANTraining:
         }
 
     def make_datasets(self, video_skeleton, train_ids, validation_ids, augment):
+        """Training and held-out pairs with exemplars; None (the plain pairs) for the pose-only GAN."""
         if not self.model_args["exemplar"]:
-            return (PairDataset(video_skeleton, train_ids, self.size, "image", augment),
-                    PairDataset(video_skeleton, validation_ids, self.size, "image"))
+            return None
         bank = ExemplarBank(video_skeleton, train_ids, self.size)
         return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
                 ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))

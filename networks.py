@@ -208,7 +208,6 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-
 class ExemplarWarper(nn.Module):
     """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3 + 2, S, S) -> person (B, 3, S, S).
 

@@ -112,6 +112,14 @@ def skeleton_inputs(skeletons, input_kind, size):
     return images_to_tensor(np.stack([s.to_image(size) for s in skeletons]))
 
 
+def resize_crop(crop, size):
+    """A cached crop (uint8 BGR) at a generator's resolution: area averaging down, linear up."""
+    if crop.shape[0] == size:
+        return crop
+    interpolation = cv2.INTER_AREA if size < crop.shape[0] else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+
 class PairDataset:
     """(skeleton input, person crop) pairs of some frames of a VideoSkeleton, at `size`.
 
@@ -123,9 +131,7 @@ class PairDataset:
     def __init__(self, video_skeleton, indices, size, input_kind, augment=False):
         self.indices = list(indices)
         self.size, self.input_kind, self.augment = size, input_kind, augment
-        interpolation = cv2.INTER_AREA if size < video_skeleton.crop_size else cv2.INTER_LINEAR
-        self.images = np.stack([cv2.resize(video_skeleton.image(i), (size, size), interpolation=interpolation)
-                                for i in self.indices])  # (N, S, S, 3) uint8 BGR
+        self.images = np.stack([resize_crop(video_skeleton.image(i), size) for i in self.indices])  # (N, S, S, 3)
         self.skeletons = [video_skeleton.skeleton(i) for i in self.indices]
         self.inputs = skeleton_inputs(self.skeletons, input_kind, size)  # (N, 26) or (N, 3, S, S)
 
@@ -152,6 +158,17 @@ class PairDataset:
                                          borderMode=cv2.BORDER_REFLECT))
             skeletons.append(self.skeletons[position].transformed(scale, centre + shift))
         return skeletons, np.stack(images)
+
+
+def pair_datasets(method, video_skeleton, train_ids, validation_ids, augment=False):
+    """The training and held-out pairs of a method: its own `make_datasets(...)` if it has one that
+    returns them (a method that feeds its network more than the skeleton), else PairDatasets."""
+    if hasattr(method, "make_datasets"):
+        own = method.make_datasets(video_skeleton, train_ids, validation_ids, augment)
+        if own is not None:
+            return own
+    return (PairDataset(video_skeleton, train_ids, method.size, method.input_kind, augment),
+            PairDataset(video_skeleton, validation_ids, method.size, method.input_kind))
 
 
 def epoch_batches(n_items, batch_size, epoch, seed, rank=0, world_size=1):
@@ -360,11 +377,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method.name))
     out_stem = str(checkpoint_path.with_suffix(""))
     train_ids, validation_ids = split_indices(len(video_skeleton))
-    if hasattr(method, "make_datasets"):  # a method that feeds its network more than the skeleton
-        train_set, validation_set = method.make_datasets(video_skeleton, train_ids, validation_ids, args.augment)
-    else:
-        train_set = PairDataset(video_skeleton, train_ids, method.size, method.input_kind, args.augment)
-        validation_set = PairDataset(video_skeleton, validation_ids, method.size, method.input_kind)
+    train_set, validation_set = pair_datasets(method, video_skeleton, train_ids, validation_ids, args.augment)
     fixed = np.linspace(0, len(validation_set) - 1, min(6, len(validation_set))).astype(int)
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if args.resume:

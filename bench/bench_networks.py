@@ -47,7 +47,7 @@ def build_method(name, size, device):
 
 
 def uses_exemplars(method):
-    return bool(getattr(method, "model_args", {}).get("exemplar"))
+    return bool(method.model_args.get("exemplar"))
 
 
 def random_batch(method, batch_size):

@@ -10,7 +10,7 @@ import torch
 import GenGAN
 import GenVanillaNN
 from conftest import REPO_ROOT
-from training import (CheckpointError, PairDataset, load_checkpoint, split_indices, train, unwrap)
+from training import CheckpointError, load_checkpoint, pair_datasets, split_indices, train, unwrap
 
 GENERATORS = {  # name -> (method class, generator class, extra command-line options)
     "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
@@ -31,11 +31,7 @@ def run_script(script, *argv, env=None):
 
 def training_batch(method, target, n=16):
     """The first n training pairs as the method's training loop feeds them."""
-    train_ids, validation_ids = split_indices(len(target))
-    if hasattr(method, "make_datasets"):
-        data, _ = method.make_datasets(target, train_ids, validation_ids, augment=False)
-    else:
-        data = PairDataset(target, train_ids, method.size, method.input_kind)
+    data, _ = pair_datasets(method, target, *split_indices(len(target)))
     return data.batch(np.arange(n))
 
 
