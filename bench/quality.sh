@@ -37,6 +37,9 @@ for gen in nearest vanilla-vector vanilla-image gan; do
   done
 done
 
+# What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.
+$PY bench/detector_limits.py $TARGET --out out/eval/detector_limits
+
 # The README's still: the same two frames of the nearest-neighbour and GAN transfers.
 $PY bench/transfer_still.py out/transfer/karate1_to_taichi2_nearest_smooth.mp4 \
   out/transfer/karate1_to_taichi2_gan_smooth.mp4 --frames 40,100 --out out/eval/transfer_karate1_to_taichi2.png

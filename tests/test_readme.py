@@ -31,3 +31,12 @@ def test_readme_transfer_figures_match_transfer_json(path):
     cells = [cell.strip() for cell in row.group(0).strip("|").split("|")]
     text = lambda value: "-" if value is None else f"{value:.2f}"  # null: no jitter without detections
     assert cells[1:4] == [text(figures["jitter_ratio"]), text(figures["flicker"]), text(figures["detection_rate"])]
+
+
+def test_readme_detector_limits_match_limits_json():
+    import sys
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    from detector_limits import limits_markdown
+    results = json.loads((REPO_ROOT / "bench" / "results" / "detector_limits" / "limits.json").read_text())
+    for table in limits_markdown(results).split("\n\n"):
+        assert table in README, "README detector-limit tables differ from bench/results/detector_limits/limits.json"

@@ -1,0 +1,148 @@
+"""What MediaPipe, the judge of pose fidelity and smoothness, can and cannot see on a target video.
+
+Two reference measurements, made on the real target itself, that bound what any generator can score
+under ../shared/EVALUATION.md:
+
+1. Jitter floor. A perfect generator would reproduce the real video. The jitter of the pose that
+   MediaPipe (static image mode, as the smoothness figure runs it) finds in the real crops, beside the
+   jitter of the target's own cached poses (video mode, raw and 1-euro smoothed as DanceDemo smooths
+   driving poses), is the jitter ratio that the real video scores: the detector's frame-to-frame noise.
+2. Detection on a knife edge. For each held-out frame, the nearest training frame (what GenNearest
+   shows) is scored as it is, then warped a small fraction of the way towards the asked pose by the
+   GAN's pose-guided grid: a change too small to see, which tells how stable the detection and the
+   joint error of such frames are. As a control, the same frames with Gaussian pixel noise of the
+   same mean absolute change, without moving anything.
+
+    python bench/detector_limits.py                       # taichi2, results in out/eval/detector_limits/
+    python bench/detector_limits.py VIDEO --out DIR --fraction 0.1 --window 300
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from Evaluate import POSE_SIZE, detect_pose, jitter, pose_error  # noqa: E402  (needs the repository on the path first)
+from GenGAN import pose_guided_grid  # noqa: E402
+from GenNearest import GenNearest  # noqa: E402
+from Skeleton import ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LANDMARKS, BodyRange, PoseDetector, smooth_sequence  # noqa: E402
+from training import images_to_tensor, resize_crop, split_indices, tensor_to_images  # noqa: E402
+from VideoSkeleton import VideoSkeleton, VideoSkeletonError  # noqa: E402
+
+
+def detected_track(detector, images):
+    """(T, 13, 2) joints in px of 256 that MediaPipe finds in each image, NaN where it finds none."""
+    track = []
+    for image in images:
+        found = detect_pose(detector, image)
+        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if found is None else found.joints())
+    return np.stack(track) * POSE_SIZE
+
+
+def jitter_floor(video_skeleton, detector, frames, sizes):
+    """Jitter of static detection on the real crops of consecutive frames, and of the cached poses."""
+    cached = np.stack([video_skeleton.skeleton(i).landmarks for i in frames])  # (T, 33, 4) crop coordinates
+    smoothed = smooth_sequence(cached, video_skeleton.fps, ONE_EURO_MIN_CUTOFF, ONE_EURO_BETA,
+                               unit=BodyRange.of(cached).height)
+    joints = lambda landmarks: landmarks[:, list(REDUCED_LANDMARKS), :2] * POSE_SIZE  # (T, 13, 2) px of 256
+    row = {"frames": [int(frames[0]), int(frames[-1])], "jitter_cached_raw_px": jitter(joints(cached)),
+           "jitter_cached_smoothed_px": jitter(joints(smoothed))}
+    for size in sizes:
+        track = detected_track(detector, (resize_crop(video_skeleton.image(i), size) for i in frames))
+        row[f"jitter_static_{size}_px"] = jitter(track)
+        row[f"detection_rate_static_{size}"] = float(np.isfinite(track).all(axis=(1, 2)).mean())
+    return row
+
+
+def pose_scores(detector, images, skeletons):
+    """Detection rate and mean / median joint error (px of 256) over the frames where a person is found."""
+    errors = []
+    for image, skeleton in zip(images, skeletons):
+        found = detect_pose(detector, image)
+        if found is not None:
+            errors.append(pose_error(skeleton, found))
+    return {"detection_rate": len(errors) / len(images),
+            "joint_error_px": float(np.mean(errors)) if errors else None,
+            "median_joint_error_px": float(np.median(errors)) if errors else None}
+
+
+def knife_edge(video_skeleton, detector, fraction, size):
+    """The held-out frames' nearest training frames, as they are and warped `fraction` of the way
+    towards the asked pose; with the mean absolute pixel change the warp makes (0-255)."""
+    train, validation = split_indices(len(video_skeleton))
+    nearest = GenNearest(video_skeleton, indices=train)
+    asked = [video_skeleton.skeleton(i) for i in validation]
+    exemplar_frames = nearest.nearest_frames(asked)  # (N,)
+    exemplars = np.stack([resize_crop(video_skeleton.image(int(f)), size) for f in exemplar_frames])  # (N, S, S, 3)
+    exemplar_joints = torch.from_numpy(video_skeleton.reduced()[exemplar_frames].reshape(-1, 13, 2))  # (N, 13, 2)
+    asked_joints = torch.from_numpy(np.stack([s.joints() for s in asked]))
+    towards = exemplar_joints + fraction * (asked_joints - exemplar_joints)  # joints a fraction of the way
+    grid = pose_guided_grid(towards, exemplar_joints, size)  # (N, 2, S, S)
+    warped = tensor_to_images(F.grid_sample(images_to_tensor(exemplars), grid.permute(0, 2, 3, 1),
+                                            padding_mode="border", align_corners=False))
+    change = float(np.abs(warped.astype(np.int16) - exemplars.astype(np.int16)).mean())
+    sigma = change * np.sqrt(np.pi / 2)  # the mean absolute value of N(0, sigma) is sigma * sqrt(2 / pi)
+    noise = np.random.default_rng(0).normal(0, sigma, exemplars.shape)
+    noised = np.clip(exemplars + noise, 0, 255).round().astype(np.uint8)
+    return {"n_frames": len(validation), "size": size, "fraction": fraction, "pixel_change": change,
+            "nearest": pose_scores(detector, exemplars, asked),
+            "nearest_warped": pose_scores(detector, warped, asked),
+            "nearest_noised": pose_scores(detector, noised, asked),
+            "exemplar_frames": sorted({int(f) for f in exemplar_frames})}
+
+
+def limits_markdown(results):
+    """The README's two tables of these results (a test checks that the README holds them verbatim)."""
+    lines = ["| frames of the real target | static-detection jitter px, 128 / 256 | cached-pose jitter px, raw / smoothed "
+             "| jitter ratio of the real video at 128, raw / smoothed |", "|---|---|---|---|"]
+    for row in results["jitter_floor"]:
+        static, raw, smoothed = row["jitter_static_128_px"], row["jitter_cached_raw_px"], row["jitter_cached_smoothed_px"]
+        lines.append(f"| {row['frames'][0]}-{row['frames'][1]} | {static:.2f} / {row['jitter_static_256_px']:.2f} "
+                     f"| {raw:.2f} / {smoothed:.2f} | {static / raw:.2f} / {static / smoothed:.2f} |")
+    edge = results["knife_edge"]
+    lines += ["", f"| held-out frames ({edge['n_frames']}) shown as ({edge['size']}x{edge['size']}) | detection rate "
+                  "| joint error px, mean / median |", "|---|---|---|"]
+    shown_as = {"nearest": "the nearest training frame (GenNearest)",
+                "nearest_warped": f"the same, warped {edge['fraction']:.0%} of the way to the asked pose "
+                                  f"(mean change {edge['pixel_change']:.1f} / 255)",
+                "nearest_noised": "the same, not warped but with Gaussian noise of that mean change"}
+    for key, label in shown_as.items():
+        scores = edge[key]
+        lines.append(f"| {label} | {scores['detection_rate']:.2f} | {scores['joint_error_px']:.1f} / "
+                     f"{scores['median_joint_error_px']:.1f} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("video", nargs="?", default="../shared/data/taichi2.mp4", help="target video or cache")
+    parser.add_argument("--window", type=int, default=300, help="consecutive frames per jitter window (default 300)")
+    parser.add_argument("--fraction", type=float, default=0.1, help="how far the nearest frame is warped (default 0.1)")
+    parser.add_argument("--size", type=int, default=128, help="generator resolution for the warp (default 128)")
+    parser.add_argument("--out", default="out/eval/detector_limits", help="folder for limits.json")
+    args = parser.parse_args()
+
+    try:
+        video_skeleton = VideoSkeleton(args.video, verbose=False)
+    except VideoSkeletonError as error:
+        sys.exit(f"error: {error}")
+    n_frames = len(video_skeleton)
+    windows = [range(0, min(args.window, n_frames)), range(max(0, n_frames - args.window), n_frames)]
+    with PoseDetector(video=False) as detector:
+        floors = [jitter_floor(video_skeleton, detector, list(w), (128, 256)) for w in windows]
+        edge = knife_edge(video_skeleton, detector, args.fraction, args.size)
+    results = {"target": video_skeleton.name, "jitter_floor": floors, "knife_edge": edge}
+
+    print(limits_markdown(results))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "limits.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {out / 'limits.json'}")
+
+
+if __name__ == "__main__":
+    main()
