@@ -121,6 +121,9 @@ def test_figures_are_sane_and_the_budget_is_recorded(evaluation, synthetic_targe
         assert 0 <= row["detection_rate"] <= 1
         assert len(row["per_frame"]) == 6
     assert rows["real"]["detection_rate"] == 1.0
+    real_errors = [frame["joint_error_px"] for frame in rows["real"]["per_frame"]]
+    assert rows["real"]["median_joint_error_px"] == pytest.approx(np.median(real_errors))
+    assert rows["real"]["joint_error_px"] == pytest.approx(np.mean(real_errors))
     assert rows["gan"]["budget"]["epochs"] == 1 and rows["gan"]["budget"]["batch_size"] == 8
     assert rows["nearest"]["budget"]["n_frames_indexed"] == 54
 
