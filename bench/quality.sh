@@ -36,6 +36,13 @@ for gen in nearest vanilla-vector vanilla-image gan; do
     $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_${gen}_${smoothing}"
   done
 done
+# ... and the GAN at 256x256 (the checkpoint of the held-out table's second part)
+for smoothing in smooth raw; do
+  video=out/transfer/karate1_to_taichi2_gan-256_${smoothing}.mp4
+  flag=$([ $smoothing = raw ] && echo --no-smooth || true)
+  $PY DanceDemo.py $SOURCE --target $TARGET --gen gan --checkpoint "$MODELS/gan-256.pt" --out "$video" $flag
+  $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_gan-256_${smoothing}"
+done
 
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.
 $PY bench/detector_limits.py $TARGET --out out/eval/detector_limits
