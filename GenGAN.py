@@ -1,7 +1,7 @@
 """Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image, with an exemplar.
 
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
-nearest pose (found as GenNearest finds it), and a sampling grid that carries that frame's limbs
+nearest pose and placement in the crop (found as GenNearest finds it), and a sampling grid that carries that frame's limbs
 onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net (networks.ExemplarWarper:
 skip connections, a full-resolution stage, bilinear resize-convolutions, self-attention at 8x8)
 corrects that warp, decides per pixel whether to trust it, and paints what the exemplar does not
@@ -36,6 +36,10 @@ EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this f
 EXEMPLAR_CHOICES = 3  # ... and one of its this many nearest poses that are, drawn at random each step
 EXEMPLAR_JUMP_COST = 0.2  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
 # the warp absorbs the pose difference, so an exemplar is worth holding longer than a shown frame
+EXEMPLAR_PLACEMENT_WEIGHT = 3.0  # the exemplar search also matches where the body stands and its size
+# (GenNearest.placement_features): the warp bends limbs well, but enlarging or moving the whole
+# body leaves images MediaPipe misreads. 3: a hip centre a tenth of the crop away, or a body 10 %
+# bigger, weighs like a pose about 0.3 torso lengths (RMS per joint) away.
 BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
 GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
 BONE_REACH = 0.15  # ... and beyond which pixels just follow the body as a whole (background)
@@ -118,7 +122,9 @@ class ExemplarBank:
     """The target's training frames as appearance references for the generator.
 
     For each asked pose the generator gets the training frame whose pose is nearest (searched
-    like GenNearest) and a sampling grid that moves that frame's body parts onto the asked pose.
+    like GenNearest, but also for where the body stands and its size: asked poses come in the
+    target's crop coordinates, and a whole body enlarged or moved by the warp is what MediaPipe
+    misreads) and a sampling grid that moves that frame's body parts onto the asked pose.
     That frame already holds the target's face, clothes and background at full sharpness, so the
     network learns to correct a warp rather than paint every pixel from a stick figure: within
     minutes of CPU training, that is the difference between a blur in which MediaPipe finds no
@@ -128,10 +134,11 @@ class ExemplarBank:
     (on taichi2 that difference matches the one between a held-out pose and its nearest training pose).
     """
 
-    def __init__(self, video_skeleton, frame_ids, size):
+    def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT):
         self.video_skeleton = video_skeleton
         self.size = size
-        self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST)
+        self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
+                                  placement_weight=placement_weight)
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
         self.crops = np.stack([resize_crop(video_skeleton.image(f), size) for f in self.frame_ids])  # (M, S, S, 3)
@@ -252,6 +259,7 @@ class GANTraining:
                            "exemplar": exemplar, "canvas_channels": 0 if exemplar else 4, "disc_channels": 16,
                            "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
                            "max_channels": max_channels(size),
+                           "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
                            "l1_weight": args.l1_weight, "feature_weight": args.feature_weight,
                            "ssim_weight": args.ssim_weight}
         generator = build_generator(size, self.model_args).to(device)
@@ -268,7 +276,7 @@ class GANTraining:
         """Training and held-out pairs with exemplars; None (the plain pairs) for the pose-only GAN."""
         if not self.model_args["exemplar"]:
             return None
-        bank = ExemplarBank(video_skeleton, train_ids, self.size)
+        bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"])
         return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
                 ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
 
@@ -323,7 +331,8 @@ class GenGAN(TrainedGenerator):
             if target.name != self.target_name:
                 raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
                                       f"not {target.name}")
-            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size)
+            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,
+                                     self.model_args.get("exemplar_placement_weight", 0.0))  # 0: trained before it
 
     @staticmethod
     def build_network(size, model_args):

@@ -46,6 +46,17 @@ def pose_features(joints):
     return normalised.reshape(len(joints), REDUCED_DIM) / np.sqrt(N_JOINTS)
 
 
+def placement_features(joints):
+    """(N, 13, 2) joints -> (N, 3): where the body stands in the image and how big it is (hip
+    centre x, y in image units, log torso length), what pose_features leaves out. Poses given in
+    the target's own crop coordinates (as DanceDemo gives them) can ask for it."""
+    joints = np.asarray(joints, dtype=np.float64)
+    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP]) / 2  # (N, 2)
+    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
+    torso = np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1))  # (N,)
+    return np.concatenate([hip_centre, np.log(np.maximum(torso, MIN_TORSO))[:, None]], axis=1)
+
+
 def as_joints(skeletons):
     """A Skeleton, a list of them, or reduced skeletons as (N, 26) or (N, 13, 2) -> (N, 13, 2)."""
     if isinstance(skeletons, Skeleton):
@@ -69,11 +80,18 @@ class PoseIndex:
     microseconds even for 100k poses (a brute-force scan grows with M).
     """
 
-    def __init__(self, joints):
+    def __init__(self, joints, placement_weight=0.0):
         joints = as_joints(joints)  # (M, 13, 2)
         if len(joints) == 0:
             raise ValueError("cannot index an empty set of skeletons")
-        self.tree = KDTree(pose_features(joints))
+        self.placement_weight = placement_weight
+        self.tree = KDTree(self.features(joints))
+
+    def features(self, joints):
+        """(N, 26) pose features, with placement_weight x placement_features appended if asked."""
+        if not self.placement_weight:
+            return pose_features(joints)
+        return np.concatenate([pose_features(joints), self.placement_weight * placement_features(joints)], axis=1)
 
     def __len__(self):
         return self.tree.n
@@ -85,7 +103,7 @@ class PoseIndex:
         """
         joints = as_joints(joints)
         k = min(k, len(self))
-        distances, positions = self.tree.query(pose_features(joints), k=k)
+        distances, positions = self.tree.query(self.features(joints), k=k)
         return distances.reshape(len(joints), k), positions.reshape(len(joints), k)
 
 
@@ -119,11 +137,13 @@ class GenNearest:
     `indices` limits the searchable frames (the training split, so validation frames stay unseen);
     `k` nearest frames per pose are the candidates of the sequence mode, and `jump_cost` (torso
     lengths) is what a jump between non-consecutive target frames must save in pose distance.
+    `placement_weight` > 0 also matches where the body stands and its size (GenGAN's exemplars);
+    0, the default, finds a pose wherever the source stands.
     """
 
     name = "nearest"
 
-    def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None):
+    def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0):
         self.video_skeleton = video_skeleton
         self.k = k
         self.jump_cost = jump_cost
@@ -132,7 +152,7 @@ class GenNearest:
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
             raise ValueError(f"indices must lie in 0..{n_frames - 1}")
         target_joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)  # (N_target, 13, 2)
-        self.index = PoseIndex(target_joints[self.frame_ids])
+        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight)
 
     @property
     def size(self):

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from GenNearest import GenNearest, count_jumps, pose_features
+import GenGAN
+from GenNearest import GenNearest, PoseIndex, count_jumps, pose_features
 from Skeleton import N_JOINTS
 from training import split_indices
 from VideoSkeleton import VideoSkeleton
@@ -82,3 +83,17 @@ def test_cli_reports_a_missing_video_in_one_line(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "absent.mp4" in result.stderr
+
+
+def test_placement_weight_prefers_the_body_standing_where_asked(target):
+    """Pose features ignore where the body stands and how big it is: the same pose enlarged and moved
+    is as near as the pose itself. With a placement weight (GenGAN's exemplar search) the one at the
+    asked place and size wins, whichever of the two is asked."""
+    pose = target.reduced()[200].reshape(1, N_JOINTS, 2)
+    moved = (pose - 0.5) * 1.3 + np.array([0.6, 0.45])  # 30 % bigger, elsewhere in the crop
+    indexed = np.concatenate([pose, moved])  # (2, 13, 2)
+    assert np.allclose(pose_features(pose), pose_features(moved))
+    index = PoseIndex(indexed, placement_weight=GenGAN.EXEMPLAR_PLACEMENT_WEIGHT)
+    for asked, expected in ((pose, 0), (moved, 1)):
+        distances, positions = index.query(asked + 0.01, k=2)  # slightly off, as an asked pose is
+        assert positions[0, 0] == expected and distances[0, 0] < 0.05 < distances[0, 1]

@@ -216,6 +216,8 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
         GenGAN.GenGAN(checkpoint)  # the synthetic target's cache is not under data/cache/
     sequence = [synthetic_target.skeleton(i) for i in range(len(synthetic_target) - 12, len(synthetic_target))]
     generator = GenGAN.GenGAN(checkpoint, target=synthetic_target)
+    # the exemplar search it was trained with, placement included, comes back with the checkpoint
+    assert generator.bank.nearest.index.placement_weight == GenGAN.EXEMPLAR_PLACEMENT_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)
     assert np.array_equal(generator.generate_sequence(sequence),
                           generator.run_network([generator.network_inputs(sequence, frames)]))
