@@ -1,8 +1,8 @@
 """Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image, with an exemplar.
 
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
-nearest pose and placement in the crop (found as GenNearest finds it), and a sampling grid that carries that frame's limbs
-onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net (networks.ExemplarWarper:
+nearest pose and placement in the crop (found as GenNearest finds it), and a sampling grid that
+carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net (networks.ExemplarWarper:
 skip connections, a full-resolution stage, bilinear resize-convolutions, self-attention at 8x8)
 corrects that warp, decides per pixel whether to trust it, and paints what the exemplar does not
 show. Pixels are moved rather than painted, so the output is sharp after minutes of CPU training:

@@ -88,7 +88,7 @@ class PoseIndex:
         self.tree = KDTree(self.features(joints))
 
     def features(self, joints):
-        """(N, 26) pose features, with placement_weight x placement_features appended if asked."""
+        """(N, 26) pose features, or (N, 29) with placement_weight x placement_features appended."""
         if not self.placement_weight:
             return pose_features(joints)
         return np.concatenate([pose_features(joints), self.placement_weight * placement_features(joints)], axis=1)
