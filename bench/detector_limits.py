@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from Evaluate import POSE_SIZE, detect_pose, jitter, pose_error  # noqa: E402  (needs the repository on the path first)
 from GenGAN import pose_guided_grid  # noqa: E402
 from GenNearest import GenNearest  # noqa: E402
-from Skeleton import ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LANDMARKS, BodyRange, PoseDetector, smooth_sequence  # noqa: E402
+from Skeleton import (N_JOINTS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LANDMARKS, BodyRange, PoseDetector,  # noqa: E402
+                      smooth_sequence)
 from training import images_to_tensor, resize_crop, split_indices, tensor_to_images  # noqa: E402
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError  # noqa: E402
 
@@ -78,7 +79,7 @@ def knife_edge(video_skeleton, detector, fraction, size):
     asked = [video_skeleton.skeleton(i) for i in validation]
     exemplar_frames = nearest.nearest_frames(asked)  # (N,)
     exemplars = np.stack([resize_crop(video_skeleton.image(int(f)), size) for f in exemplar_frames])  # (N, S, S, 3)
-    exemplar_joints = torch.from_numpy(video_skeleton.reduced()[exemplar_frames].reshape(-1, 13, 2))  # (N, 13, 2)
+    exemplar_joints = torch.from_numpy(video_skeleton.reduced()[exemplar_frames].reshape(-1, N_JOINTS, 2))  # (N, 13, 2)
     asked_joints = torch.from_numpy(np.stack([s.joints() for s in asked]))
     towards = exemplar_joints + fraction * (asked_joints - exemplar_joints)  # joints a fraction of the way
     grid = pose_guided_grid(towards, exemplar_joints, size)  # (N, 2, S, S)
