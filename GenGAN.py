@@ -40,6 +40,7 @@ EXEMPLAR_PLACEMENT_WEIGHT = 3.0  # the exemplar search also matches where the bo
 # (GenNearest.placement_features): the warp bends limbs well, but enlarging or moving the whole
 # body leaves images MediaPipe misreads. 3: a hip centre a tenth of the crop away, or a body 10 %
 # bigger, weighs like a pose about 0.3 torso lengths (RMS per joint) away.
+EXEMPLAR_SOURCE_SIZE = 256  # exemplars are sampled from crops this large (the cache's default crop)
 BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
 GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
 BONE_REACH = 0.15  # ... and beyond which pixels just follow the body as a whole (background)
@@ -134,22 +135,26 @@ class ExemplarBank:
     (on taichi2 that difference matches the one between a held-out pose and its nearest training pose).
     """
 
-    def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT):
+    def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT, scale=1):
         self.video_skeleton = video_skeleton
-        self.size = size
+        self.size, self.scale = size, scale  # crops kept at scale x size (see networks.ExemplarWarper)
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
                                   placement_weight=placement_weight)
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
-        self.crops = np.stack([resize_crop(video_skeleton.image(f), size) for f in self.frame_ids])  # (M, S, S, 3)
+        self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in self.frame_ids])  # (M, rS, rS, 3)
         self.joints = video_skeleton.reduced()[self.frame_ids].reshape(-1, N_JOINTS, 2)  # (M, 13, 2)
 
     def inputs(self, frame_ids, asked_skeletons):
-        """(N, 5, S, S): each exemplar frame's crop in [-1, 1] and the grid bringing it to the asked pose."""
+        """(N, 3r^2 + 2, S, S): each exemplar frame's crop in [-1, 1] (at r x S, folded into channels)
+        and the grid bringing it to the asked pose."""
         positions = [self.position[int(frame)] for frame in frame_ids]
         asked = torch.from_numpy(np.stack([skeleton.joints() for skeleton in asked_skeletons]))  # (N, 13, 2)
         grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size)  # (N, 2, S, S)
-        return torch.cat([images_to_tensor(self.crops[positions]), grid], dim=1)
+        crops = images_to_tensor(self.crops[positions])  # (N, 3, rS, rS)
+        if self.scale > 1:
+            crops = F.pixel_unshuffle(crops, self.scale)  # (N, 3r^2, S, S)
+        return torch.cat([crops, grid], dim=1)
 
     def training_choices(self, frame_ids, gap_seconds=EXEMPLAR_GAP_SECONDS, n_choices=EXEMPLAR_CHOICES):
         """(N, n_choices) exemplar frames for training frames: their nearest poses >= gap_seconds away."""
@@ -168,7 +173,7 @@ class ExemplarBank:
 
 
 class ExemplarPairs(PairDataset):
-    """PairDataset whose inputs carry an exemplar: (B, 3 + 5, S, S) = drawn pose, exemplar crop,
+    """PairDataset whose inputs carry an exemplar: (B, 3 + 3r^2 + 2, S, S) = drawn pose, exemplar crop,
     pose-guided grid. Training pairs draw one of their EXEMPLAR_CHOICES exemplars per step;
     held-out pairs use their nearest training pose, as generation does."""
 
@@ -189,7 +194,7 @@ class ExemplarPairs(PairDataset):
             images, drawings = self.images[positions], self.inputs[positions]
         choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
                   else np.zeros(len(positions), dtype=np.int64))
-        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 5, S, S)
+        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 3r^2 + 2, S, S)
         return torch.cat([drawings, exemplars], dim=1), images_to_tensor(images)
 
 
@@ -235,6 +240,11 @@ def max_channels(size):
     return 256 if size <= 128 else 128
 
 
+def exemplar_scale(size):
+    """How much larger than the output the exemplar is sampled from: 2 at 128 (from 256x256 crops)."""
+    return max(1, EXEMPLAR_SOURCE_SIZE // size)
+
+
 def build_generator(size, model_args):
     unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args.get("max_channels", 256),
                      attention=model_args["attention"],
@@ -242,7 +252,7 @@ def build_generator(size, model_args):
                      full_resolution_channels=model_args.get("full_resolution_channels", 0),
                      upsampling=model_args.get("upsampling", "nearest"))
     if model_args.get("exemplar"):
-        return ExemplarWarper(size, **unet_args)
+        return ExemplarWarper(size, exemplar_scale=model_args.get("exemplar_scale", 1), **unet_args)
     return UNet(size, **unet_args)
 
 
@@ -260,6 +270,7 @@ class GANTraining:
                            "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
                            "max_channels": max_channels(size),
                            "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
+                           "exemplar_scale": exemplar_scale(size) if exemplar else 1,
                            "l1_weight": args.l1_weight, "feature_weight": args.feature_weight,
                            "ssim_weight": args.ssim_weight}
         generator = build_generator(size, self.model_args).to(device)
@@ -276,12 +287,13 @@ class GANTraining:
         """Training and held-out pairs with exemplars; None (the plain pairs) for the pose-only GAN."""
         if not self.model_args["exemplar"]:
             return None
-        bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"])
+        bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
+                            self.model_args["exemplar_scale"])
         return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
                 ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
 
     def training_step(self, inputs, real):
-        """inputs: (B, 3 or 9, S, S), the drawn pose first (then the exemplar); real: (B, 3, S, S);
+        """inputs: (B, 3 or 3 + 3r^2 + 2, S, S), the drawn pose first (then the exemplar); real: (B, 3, S, S);
         all in [-1, 1]. Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
         skeleton_images = inputs[:, :3]  # the critic judges the person against the asked pose only
@@ -331,15 +343,16 @@ class GenGAN(TrainedGenerator):
             if target.name != self.target_name:
                 raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
                                       f"not {target.name}")
-            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,
-                                     self.model_args.get("exemplar_placement_weight", 0.0))  # 0: trained before it
+            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,  # defaults: trained before them
+                                     self.model_args.get("exemplar_placement_weight", 0.0),
+                                     self.model_args.get("exemplar_scale", 1))
 
     @staticmethod
     def build_network(size, model_args):
         return build_generator(size, model_args)
 
     def network_inputs(self, skeletons, exemplar_frames=None):
-        """(N, 3 or 3 + 5, S, S): the drawn poses, and the exemplars (by default each pose's nearest)."""
+        """(N, 3 or 3 + 3r^2 + 2, S, S): the drawn poses, and the exemplars (by default each pose's nearest)."""
         inputs = super().network_inputs(skeletons)
         if self.bank is None:
             return inputs

@@ -209,7 +209,7 @@ def count_parameters(module):
 
 
 class ExemplarWarper(nn.Module):
-    """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3 + 2, S, S) -> person (B, 3, S, S).
+    """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3r^2 + 2, S, S) -> person (B, 3, S, S).
 
     The sampling grid moves each body part of the exemplar onto the asked pose (computed from the
     two skeletons, see GenGAN.pose_guided_grid). A U-Net sees the drawn pose, the exemplar so
@@ -219,9 +219,10 @@ class ExemplarWarper(nn.Module):
     step: the output starts as the guided warp itself (residual 0, mask near 1).
     """
 
-    def __init__(self, size=128, max_shift=0.25, **unet_args):
+    def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
         super().__init__()
         self.max_shift = max_shift  # largest correction, in units of half the image side
+        self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
         self.unet = UNet(size, in_channels=9, out_channels=6, **unet_args)
         last = self.unet.to_image[-2]
         with torch.no_grad():  # start as the guided warp, trusted everywhere
@@ -229,12 +230,28 @@ class ExemplarWarper(nn.Module):
             last.bias[:2].zero_()
             last.bias[2].fill_(2.0)  # mask = (tanh(2) + 1) / 2 = 0.98
 
+    @staticmethod
+    def input_channels(exemplar_scale):
+        """Channels of the input: drawn pose 3, exemplar 3 x scale^2 (space-to-depth), grid 2."""
+        return 3 + 3 * exemplar_scale ** 2 + 2
+
+    def split_inputs(self, inputs):
+        """(B, C, S, S) -> drawn pose (B, 3, S, S), exemplar (B, 3, rS, rS), grid (B, S, S, 2).
+
+        The exemplar travels at exemplar_scale x the output size, folded into channels, because
+        pixels fetched from the sharper source keep the output sharp: sampling an exemplar first
+        shrunk to the output size blurs it once more, and MediaPipe misreads blurred people.
+        """
+        r = self.exemplar_scale
+        exemplar = F.pixel_shuffle(inputs[:, 3:3 + 3 * r * r], r) if r > 1 else inputs[:, 3:6]
+        return inputs[:, :3], exemplar, inputs[:, 3 + 3 * r * r:5 + 3 * r * r].permute(0, 2, 3, 1)
+
     def forward(self, inputs):
-        drawing, exemplar = inputs[:, :3], inputs[:, 3:6]  # (B, 3, S, S) each
-        guide = inputs[:, 6:8].permute(0, 2, 3, 1)  # (B, S, S, 2): x, y in [-1, 1]
-        warped = F.grid_sample(exemplar, guide, padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        drawing, source, guide = self.split_inputs(inputs)  # guide: x, y in [-1, 1]
+        exemplar = F.avg_pool2d(source, self.exemplar_scale) if self.exemplar_scale > 1 else source  # (B, 3, S, S)
+        warped = F.grid_sample(source, guide, padding_mode="border", align_corners=False)  # (B, 3, S, S)
         out = self.unet(torch.cat([drawing, warped, exemplar], dim=1))  # (B, 6, S, S) in [-1, 1]
         flow, mask, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:]
-        fetched = F.grid_sample(exemplar, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
+        fetched = F.grid_sample(source, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
                                 padding_mode="border", align_corners=False)  # (B, 3, S, S)
         return mask * fetched + (1 - mask) * colour

@@ -26,7 +26,7 @@ import torch
 
 import GenGAN
 import GenVanillaNN
-from networks import count_parameters
+from networks import ExemplarWarper, count_parameters
 from training import autocast_for, pick_device, unwrap
 
 GENERATORS = ("vanilla-vector", "vanilla-image", "gan")
@@ -52,9 +52,9 @@ def uses_exemplars(method):
 
 def random_batch(method, batch_size):
     """(inputs, targets) in [-1, 1] on the method's device: (B, 26), (B, 3, S, S) or, with exemplars,
-    (B, 3 + 5, S, S); and (B, 3, S, S)."""
+    (B, 3 + 3r^2 + 2, S, S); and (B, 3, S, S)."""
     size, device = method.size, method.device
-    channels = 8 if uses_exemplars(method) else 3
+    channels = ExemplarWarper.input_channels(method.model_args["exemplar_scale"]) if uses_exemplars(method) else 3
     shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
     return torch.rand(shape, device=device) * 2 - 1, torch.rand(batch_size, 3, size, size, device=device) * 2 - 1
 

@@ -199,13 +199,16 @@ def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
     from the nearest training frame moved onto the asked pose, not from grey."""
     torch.manual_seed(0)
     method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video"))
-    inputs, _ = training_batch(method, synthetic_target, n=8)  # (8, 3 + 5, 64, 64)
+    inputs, _ = training_batch(method, synthetic_target, n=8)  # (8, 3 + 3 * 4^2 + 2, 64, 64)
+    generator = unwrap(method.networks["generator"]).eval()
+    _, exemplar, grid = generator.split_inputs(inputs)  # exemplar (8, 3, r64, r64), grid (8, 64, 64, 2)
+    assert exemplar.shape[-1] == 64 * GenGAN.exemplar_scale(64) == GenGAN.EXEMPLAR_SOURCE_SIZE
     with torch.no_grad():
-        generated = unwrap(method.networks["generator"]).eval()(inputs)
-        warped = torch.nn.functional.grid_sample(inputs[:, 3:6], inputs[:, 6:8].permute(0, 2, 3, 1),
-                                                 padding_mode="border", align_corners=False)
+        generated = generator(inputs)
+        warped = torch.nn.functional.grid_sample(exemplar, grid, padding_mode="border", align_corners=False)
     assert (generated - warped).abs().mean() < 0.03  # [-1, 1] scale
-    assert (warped - inputs[:, 3:6]).abs().mean() > 0.01  # and the warp did move the exemplar
+    unmoved = torch.nn.functional.avg_pool2d(exemplar, GenGAN.exemplar_scale(64))  # the exemplar at 64x64
+    assert (warped - unmoved).abs().mean() > 0.01  # and the warp did move the exemplar
 
 
 def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
