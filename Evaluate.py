@@ -203,7 +203,8 @@ def image_figures(outputs, references):
 
 
 def pose_figures(images, skeletons, detector, label):
-    """Detection rate and mean (and median) joint error (px of 256) of MediaPipe on images, against the skeletons given."""
+    """Detection rate and mean (and median) joint error (px of 256) of MediaPipe on images, against
+    the skeletons given."""
     per_frame = []
     for image, skeleton in zip(tqdm(images, desc=f"detecting poses ({label})", unit="frame", leave=False), skeletons):
         detected = detect_pose(detector, image)

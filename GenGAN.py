@@ -2,10 +2,10 @@
 
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
 nearest pose and placement in the crop (found as GenNearest finds it), and a sampling grid that
-carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net (networks.ExemplarWarper:
-skip connections, a full-resolution stage, bilinear resize-convolutions, self-attention at 8x8)
-corrects that warp, decides per pixel whether to trust it, and paints what the exemplar does not
-show. Pixels are moved rather than painted, so the output is sharp after minutes of CPU training:
+carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net
+(networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear resize-convolutions,
+self-attention at 8x8) corrects that warp, decides per pixel whether to trust it, and paints what
+the exemplar does not show. Pixels are moved rather than painted, so the output is sharp after minutes of CPU training:
 the pose-only U-Net (`--no-exemplar`) is still a blur at that budget, in which MediaPipe does not
 find the person. Discriminator: a spectrally normalised patch critic that sees the skeleton image
 together with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discriminator

@@ -29,6 +29,15 @@ JUMP_COST = 0.05
 MIN_TORSO = 1e-6  # guards the division for a degenerate skeleton whose shoulders sit on its hips
 
 
+def hip_centre_and_torso(joints):
+    """(N, 13, 2) joints -> hip centres (N, 2) and torso lengths, shoulder centre to hip centre (N,).
+    Plain indexing and arithmetic rather than fancy indexing and np.linalg.norm: a single query
+    spends more time here than in the tree."""
+    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP]) / 2
+    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
+    return hip_centre, np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1))
+
+
 def pose_features(joints):
     """(N, 13, 2) joints -> (N, 26) features that ignore where the person stands and how big they are.
 
@@ -37,12 +46,8 @@ def pose_features(joints):
     root-mean-square joint distance in torso lengths.
     """
     joints = np.asarray(joints, dtype=np.float64)
-    # Plain indexing and arithmetic rather than fancy indexing and np.linalg.norm: a single query
-    # spends more time here than in the tree.
-    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP])[:, None] / 2  # (N, 1, 2)
-    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER])[:, None] / 2  # (N, 1, 2)
-    torso = np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1, keepdims=True))  # (N, 1, 1)
-    normalised = (joints - hip_centre) / np.maximum(torso, MIN_TORSO)  # (N, 13, 2)
+    hip_centre, torso = hip_centre_and_torso(joints)  # (N, 2), (N,)
+    normalised = (joints - hip_centre[:, None]) / np.maximum(torso, MIN_TORSO)[:, None, None]  # (N, 13, 2)
     return normalised.reshape(len(joints), REDUCED_DIM) / np.sqrt(N_JOINTS)
 
 
@@ -50,10 +55,7 @@ def placement_features(joints):
     """(N, 13, 2) joints -> (N, 3): where the body stands in the image and how big it is (hip
     centre x, y in image units, log torso length), what pose_features leaves out. Poses given in
     the target's own crop coordinates (as DanceDemo gives them) can ask for it."""
-    joints = np.asarray(joints, dtype=np.float64)
-    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP]) / 2  # (N, 2)
-    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
-    torso = np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1))  # (N,)
+    hip_centre, torso = hip_centre_and_torso(np.asarray(joints, dtype=np.float64))  # (N, 2), (N,)
     return np.concatenate([hip_centre, np.log(np.maximum(torso, MIN_TORSO))[:, None]], axis=1)
 
 
