@@ -144,9 +144,10 @@ def parse_generator_names(text):
     return list(dict.fromkeys(names))
 
 
-def load_generators(names, video_skeleton, checkpoints, device=None):
+def load_generators(names, video_skeleton, checkpoints, device=None, paint=False):
     """{name: generator} for the names asked, skipping with a warning those without a usable
-    checkpoint. The nearest-neighbour generator searches the training frames only."""
+    checkpoint. The nearest-neighbour generator searches the training frames only. paint: the
+    GAN blends in its painted colour (GenGAN), and its row is named gan-painted."""
     unknown = set(checkpoints) - set(names)
     if unknown:
         raise EvaluateError(f"--checkpoints names {', '.join(sorted(unknown))}, which --gens does not ask for")
@@ -157,7 +158,9 @@ def load_generators(names, video_skeleton, checkpoints, device=None):
             generators[name] = GenNearest(video_skeleton, indices=train_frames)
             continue
         try:
-            generators[name] = load_generator(name, video_skeleton, checkpoints.get(name), device)
+            row_name = "gan-painted" if paint and name == "gan" else name
+            generators[row_name] = load_generator(name, video_skeleton, checkpoints.get(name), device,
+                                                  paint and name == "gan")
         except DanceDemoError as error:
             print(f"warning: skipping {name}: {error}", file=sys.stderr)
     return generators
@@ -469,6 +472,8 @@ def parse_args(argv=None):
     parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter and flicker")
     parser.add_argument("--max-frames", type=int, help="use only N validation frames, spread evenly (default: all)")
     parser.add_argument("--device", help="cuda, mps or cpu for the network generators (default: the best available)")
+    parser.add_argument("--paint", action="store_true",
+                        help="the GAN also blends in its painted colour (row gan-painted; see GenGAN)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
@@ -486,7 +491,7 @@ def run(args):
     written = []
     with PoseDetector(video=False) as detector:
         if names:
-            generators = load_generators(names, video_skeleton, checkpoints, args.device)
+            generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint)
             if not generators:
                 raise EvaluateError(f"no generator to evaluate: none of {', '.join(names)} has a checkpoint for "
                                     f"{video_skeleton.name} (see the warnings above)")

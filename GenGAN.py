@@ -331,12 +331,18 @@ class GANTraining:
 
 
 class GenGAN(TrainedGenerator):
-    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton)` -> BGR image."""
+    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton)` -> BGR image.
+
+    paint: also blend in the colour the network paints where it distrusts the exemplar (higher
+    SSIM and L1, a blurrier person that MediaPipe reads less well; see networks.ExemplarWarper).
+    By default the output is the exemplar's pixels, moved by the guided warp and the learned flow.
+    """
 
     name = "gan"
 
-    def __init__(self, checkpoint_or_target, device=None, target=None):
+    def __init__(self, checkpoint_or_target, device=None, target=None, paint=False):
         super().__init__(checkpoint_or_target, device, target)
+        self.paint = paint
         self.bank = None
         if self.model_args.get("exemplar"):  # exemplars: the training frames of the target
             target = self.target or open_target_cache(self.target_name, self.checkpoint_path)
@@ -346,6 +352,7 @@ class GenGAN(TrainedGenerator):
             self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,  # defaults: trained before them
                                      self.model_args.get("exemplar_placement_weight", 0.0),
                                      self.model_args.get("exemplar_scale", 1))
+            self.network.paint = paint
 
     @staticmethod
     def build_network(size, model_args):

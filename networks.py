@@ -217,12 +217,19 @@ class ExemplarWarper(nn.Module):
     residual flow), how much to trust the fetched pixel (a mask), and a synthesised colour for
     what the exemplar does not show. Pixels moved rather than painted stay sharp from the first
     step: the output starts as the guided warp itself (residual 0, mask near 1).
+
+    Painting is learned in training, where it takes the pixels the exemplar cannot explain so that
+    the flow is not bent to fit them; at generation it is optional (`paint`). The painted colour is a
+    blur (a mean of what might be there) blended over the person, and MediaPipe reads the fetched
+    pixels alone far better: on taichi2's held-out frames at 128, detection 0.89 and 12.7 px joint
+    error without painting, 0.74 and 22.7 px with it (SSIM 0.552 against 0.567).
     """
 
     def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
         super().__init__()
         self.max_shift = max_shift  # largest correction, in units of half the image side
         self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
+        self.paint = True  # False: output the fetched pixels alone (generation; training always paints)
         self.unet = UNet(size, in_channels=9, out_channels=6, **unet_args)
         last = self.unet.to_image[-2]
         with torch.no_grad():  # start as the guided warp, trusted everywhere
@@ -254,4 +261,6 @@ class ExemplarWarper(nn.Module):
         flow, mask, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:]
         fetched = F.grid_sample(source, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
                                 padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        if not self.paint:
+            return fetched
         return mask * fetched + (1 - mask) * colour

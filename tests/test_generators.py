@@ -67,6 +67,8 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
     with torch.no_grad():  # the network as trained, before saving, gives the same images
         from training import tensor_to_images
         network = unwrap(method.networks["generator"]).eval()
+        if name == "gan":
+            network.paint = loaded.paint  # a choice made at generation (GenGAN: off by default)
         in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
     assert np.array_equal(generated, in_memory)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
@@ -209,6 +211,23 @@ def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
     assert (generated - warped).abs().mean() < 0.03  # [-1, 1] scale
     unmoved = torch.nn.functional.avg_pool2d(exemplar, GenGAN.exemplar_scale(64))  # the exemplar at 64x64
     assert (warped - unmoved).abs().mean() > 0.01  # and the warp did move the exemplar
+
+
+def test_gan_without_painting_shows_only_moved_exemplar_pixels(synthetic_target, tmp_path):
+    """By default the GAN's output is the exemplar's pixels moved by the warp and the learned flow:
+    what the network paints changes nothing, unless painting is asked for."""
+    checkpoint = tmp_path / "gan.pt"
+    args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
+    fetched, painted = (GenGAN.GenGAN(checkpoint, target=synthetic_target, paint=paint) for paint in (False, True))
+    before = fetched.generate_batch(skeletons), painted.generate_batch(skeletons)
+    assert not np.array_equal(*before)  # after training, some pixels are painted
+    for generator in (fetched, painted):  # paint every pixel a different colour
+        with torch.no_grad():
+            generator.network.unet.to_image[-2].bias[3:].add_(0.5)
+    assert np.array_equal(fetched.generate_batch(skeletons), before[0])
+    assert np.abs(painted.generate_batch(skeletons).astype(int) - before[1]).mean() > 1
 
 
 def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
