@@ -58,16 +58,16 @@ def generator_name(gen):
     raise DanceDemoError(f"unknown generator {gen!r}: give 1-4 or one of {', '.join(GENERATORS.values())}")
 
 
-def load_generator(gen, target_vs, checkpoint=None, device=None, paint=False):
+def load_generator(gen, target_vs, checkpoint=None, device=None, paint_person=False):
     """The generator `gen` (1-4 or a name) of the target `target_vs`, ready to generate.
 
     A trained generator loads `checkpoint`, or by default data/models/<target>/<name>.pt. A missing
     checkpoint, one of another generator, or one trained on another target raises DanceDemoError
-    saying how to train the right one. paint: the GAN also blends in its painted colour (GenGAN).
+    saying how to train the right one. paint_person: the GAN paints over the person too (GenGAN).
     """
     name = generator_name(gen)
-    if paint and name != "gan":
-        raise DanceDemoError(f"painting is a choice of the GAN (4) only, not of {name}: drop --paint")
+    if paint_person and name != "gan":
+        raise DanceDemoError(f"painting is a choice of the GAN (4) only, not of {name}: drop --paint-person")
     if name == "nearest":
         if checkpoint:
             raise DanceDemoError("the nearest-neighbour generator (1) has no checkpoint: drop --checkpoint")
@@ -77,7 +77,7 @@ def load_generator(gen, target_vs, checkpoint=None, device=None, paint=False):
     if not path.is_file():
         raise DanceDemoError(f"no trained {name} for {target_vs.name} ({path}); train one with: {train_command}"
                              + (f" --checkpoint {path}" if checkpoint else ""))
-    options = {"paint": paint} if name == "gan" else {}
+    options = {"paint_person": paint_person} if name == "gan" else {}
     if name == "gan":
         from GenGAN import GenGAN as generator_class
     else:
@@ -266,7 +266,7 @@ class DanceDemo:
 
     def __init__(self, source_path, gen_type=4, target=None, checkpoint=None, out=None, device=None,
                  smooth=True, normalize=True, max_frames=None, show=False,
-                 min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, verbose=True, paint=False):
+                 min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, verbose=True, paint_person=False):
         self.source_path = Path(source_path)
         try:
             self.source_info = video_io.video_info(self.source_path)  # fail on a bad source before any work
@@ -276,7 +276,7 @@ class DanceDemo:
             import SyntheticDancer
             target = SyntheticDancer.default_target()
         self.target = target if isinstance(target, VideoSkeleton) else VideoSkeleton(target, verbose=verbose)
-        self.generator = load_generator(gen_type, self.target, checkpoint, device, paint)
+        self.generator = load_generator(gen_type, self.target, checkpoint, device, paint_person)
         target_stem = Path(self.target.video_path).stem
         self.out = Path(out or f"out/{self.source_path.stem}_to_{target_stem}_{self.generator.name}.mp4")
         self.smooth, self.normalize, self.max_frames, self.show = smooth, normalize, max_frames, show
@@ -426,9 +426,9 @@ def parse_args(argv=None):
     parser.add_argument("--beta", type=float, default=ONE_EURO_BETA,
                         help=f"1-euro filter: cutoff increase with speed; higher lags less (default {ONE_EURO_BETA:g})")
     parser.add_argument("--device", help="cuda, mps or cpu for trained generators (default: the best available)")
-    parser.add_argument("--paint", action="store_true",
-                        help="GAN: also blend in the colour it paints where the exemplar falls short (smoother "
-                             "pixels, a blurrier person; default: the exemplar's moved pixels alone)")
+    parser.add_argument("--paint-person", action="store_true",
+                        help="GAN: paint over the person too where the exemplar falls short, as in training "
+                             "(smoother pixels, a blurrier person; default: only the background is painted)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
@@ -447,7 +447,7 @@ def main(argv=None):
             demo = DanceDemo(args.source, args.gen, args.target, args.checkpoint, args.out, args.device,
                              smooth=not args.no_smooth, normalize=not args.no_normalize,
                              max_frames=args.max_frames, show=args.show, min_cutoff=args.min_cutoff, beta=args.beta,
-                             paint=args.paint)
+                             paint_person=args.paint_person)
         summary = demo.draw()
         print_summary(demo, summary)
         if args.source is None:

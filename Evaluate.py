@@ -144,10 +144,10 @@ def parse_generator_names(text):
     return list(dict.fromkeys(names))
 
 
-def load_generators(names, video_skeleton, checkpoints, device=None, paint=False):
+def load_generators(names, video_skeleton, checkpoints, device=None, paint_person=False):
     """{name: generator} for the names asked, skipping with a warning those without a usable
-    checkpoint. The nearest-neighbour generator searches the training frames only. paint: the
-    GAN blends in its painted colour (GenGAN), and its row is named gan-painted."""
+    checkpoint. The nearest-neighbour generator searches the training frames only. paint_person:
+    the GAN paints over the person too (GenGAN), and its row is named gan-paint-person."""
     unknown = set(checkpoints) - set(names)
     if unknown:
         raise EvaluateError(f"--checkpoints names {', '.join(sorted(unknown))}, which --gens does not ask for")
@@ -158,9 +158,9 @@ def load_generators(names, video_skeleton, checkpoints, device=None, paint=False
             generators[name] = GenNearest(video_skeleton, indices=train_frames)
             continue
         try:
-            row_name = "gan-painted" if paint and name == "gan" else name
+            row_name = "gan-paint-person" if paint_person and name == "gan" else name
             generators[row_name] = load_generator(name, video_skeleton, checkpoints.get(name), device,
-                                                  paint and name == "gan")
+                                                  paint_person and name == "gan")
         except DanceDemoError as error:
             print(f"warning: skipping {name}: {error}", file=sys.stderr)
     return generators
@@ -472,8 +472,8 @@ def parse_args(argv=None):
     parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter and flicker")
     parser.add_argument("--max-frames", type=int, help="use only N validation frames, spread evenly (default: all)")
     parser.add_argument("--device", help="cuda, mps or cpu for the network generators (default: the best available)")
-    parser.add_argument("--paint", action="store_true",
-                        help="the GAN also blends in its painted colour (row gan-painted; see GenGAN)")
+    parser.add_argument("--paint-person", action="store_true",
+                        help="the GAN paints over the person too, as in training (row gan-paint-person; see GenGAN)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
@@ -491,7 +491,7 @@ def run(args):
     written = []
     with PoseDetector(video=False) as detector:
         if names:
-            generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint)
+            generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint_person)
             if not generators:
                 raise EvaluateError(f"no generator to evaluate: none of {', '.join(names)} has a checkpoint for "
                                     f"{video_skeleton.name} (see the warnings above)")

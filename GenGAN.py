@@ -5,11 +5,13 @@ nearest pose and placement in the crop (found as GenNearest finds it), and a sam
 carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net
 (networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear resize-convolutions,
 self-attention at 8x8) corrects that warp, decides per pixel whether to trust it, and paints what
-the exemplar does not show. Pixels are moved rather than painted, so the output is sharp after minutes of CPU training:
-the pose-only U-Net (`--no-exemplar`) is still a blur at that budget, in which MediaPipe does not
-find the person. Discriminator: a spectrally normalised patch critic that sees the skeleton image
-together with the real or generated person. Losses: hinge adversarial + L1 + SSIM + discriminator
-feature matching. Generating needs the target's cache (data/cache/<target>/), where the exemplars are.
+the exemplar does not show (when generating, only in the background by default: a painted person is
+a blur MediaPipe misreads). Pixels are moved rather than painted, so the output is sharp after
+minutes of CPU training: the pose-only U-Net (`--no-exemplar`) is still a blur at that budget, in
+which MediaPipe does not find the person. Discriminator: a spectrally normalised patch critic that
+sees the skeleton image together with the real or generated person. Losses: hinge adversarial + L1
++ SSIM + discriminator feature matching. Generating needs the target's cache (data/cache/<target>/),
+where the exemplars are.
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
@@ -333,16 +335,17 @@ class GANTraining:
 class GenGAN(TrainedGenerator):
     """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton)` -> BGR image.
 
-    paint: also blend in the colour the network paints where it distrusts the exemplar (higher
-    SSIM and L1, a blurrier person that MediaPipe reads less well; see networks.ExemplarWarper).
-    By default the output is the exemplar's pixels, moved by the guided warp and the learned flow.
+    paint_person: also let the network paint over the person where it distrusts the exemplar, as
+    in training (higher SSIM and L1, a blurrier person that MediaPipe reads less well). By default
+    the person is the exemplar's pixels, moved by the guided warp and the learned flow, and only the
+    background is painted (see networks.ExemplarWarper).
     """
 
     name = "gan"
 
-    def __init__(self, checkpoint_or_target, device=None, target=None, paint=False):
+    def __init__(self, checkpoint_or_target, device=None, target=None, paint_person=False):
         super().__init__(checkpoint_or_target, device, target)
-        self.paint = paint
+        self.paint_person = paint_person
         self.bank = None
         if self.model_args.get("exemplar"):  # exemplars: the training frames of the target
             target = self.target or open_target_cache(self.target_name, self.checkpoint_path)
@@ -352,7 +355,7 @@ class GenGAN(TrainedGenerator):
             self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,  # defaults: trained before them
                                      self.model_args.get("exemplar_placement_weight", 0.0),
                                      self.model_args.get("exemplar_scale", 1))
-            self.network.paint = paint
+            self.network.paint_person = paint_person
 
     @staticmethod
     def build_network(size, model_args):

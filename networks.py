@@ -208,6 +208,10 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
+PERSON_HALF_WIDTH = 1 / 20  # of the crop side: about half a loose sleeve's or trouser leg's width
+# in a VideoSkeleton crop (a body about as tall as the crop); see ExemplarWarper.paint_person
+
+
 class ExemplarWarper(nn.Module):
     """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3r^2 + 2, S, S) -> person (B, 3, S, S).
 
@@ -218,24 +222,38 @@ class ExemplarWarper(nn.Module):
     what the exemplar does not show. Pixels moved rather than painted stay sharp from the first
     step: the output starts as the guided warp itself (residual 0, mask near 1).
 
-    Painting is learned in training, where it takes the pixels the exemplar cannot explain so that
-    the flow is not bent to fit them; at generation it is optional (`paint`). The painted colour is a
-    blur (a mean of what might be there) blended over the person, and MediaPipe reads the fetched
-    pixels alone far better: on taichi2's held-out frames at 128, detection 0.89 and 12.7 px joint
-    error without painting, 0.74 and 22.7 px with it (SSIM 0.552 against 0.567).
+    Painting is learned everywhere in training, where it takes the pixels the exemplar cannot
+    explain so that the flow is not bent to fit them. When generating, by default it is kept off the
+    person (`paint_person=False`): within PERSON_HALF_WIDTH of the drawn skeleton every pixel is
+    fetched, while the background, such as where a limb of the exemplar was before the warp moved
+    it, is still painted. The painted colour is a blur (a mean of what might be there), and on a
+    person it is what MediaPipe misreads: on taichi2's held-out frames at 128, detection 0.74 and
+    22.7 px joint error with the person painted, 0.89 and 12.7 px with nothing painted at all.
     """
 
     def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
         super().__init__()
         self.max_shift = max_shift  # largest correction, in units of half the image side
         self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
-        self.paint = True  # False: output the fetched pixels alone (generation; training always paints)
+        self.paint_person = True  # False (generation): near the drawn skeleton, every pixel is fetched
         self.unet = UNet(size, in_channels=9, out_channels=6, **unet_args)
         last = self.unet.to_image[-2]
         with torch.no_grad():  # start as the guided warp, trusted everywhere
             last.weight[:3].zero_()
             last.bias[:2].zero_()
             last.bias[2].fill_(2.0)  # mask = (tanh(2) + 1) / 2 = 0.98
+
+    @staticmethod
+    def person_region(drawing):
+        """(B, 3, S, S) drawn pose in [-1, 1] -> (B, 1, S, S): 1 within about PERSON_HALF_WIDTH of a
+        drawn limb or joint (a square neighbourhood), 0 elsewhere. Found on a grid of at most 64x64
+        blocks, then enlarged: a max-pool that wide at full resolution would cost a tenth of the U-Net."""
+        block = max(1, drawing.shape[-1] // 64)
+        reach = max(1, round(PERSON_HALF_WIDTH * drawing.shape[-1] / block))  # in blocks
+        drawn = (drawing.amax(dim=1, keepdim=True) > -0.9).to(drawing.dtype)  # the background is black (-1)
+        drawn = F.max_pool2d(drawn, block) if block > 1 else drawn  # (B, 1, S / block, S / block)
+        near = F.max_pool2d(drawn, 2 * reach + 1, stride=1, padding=reach)
+        return F.interpolate(near, scale_factor=block, mode="nearest") if block > 1 else near
 
     @staticmethod
     def input_channels(exemplar_scale):
@@ -261,6 +279,6 @@ class ExemplarWarper(nn.Module):
         flow, mask, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:]
         fetched = F.grid_sample(source, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
                                 padding_mode="border", align_corners=False)  # (B, 3, S, S)
-        if not self.paint:
-            return fetched
+        if not self.paint_person:
+            mask = torch.maximum(mask, self.person_region(drawing))
         return mask * fetched + (1 - mask) * colour

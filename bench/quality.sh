@@ -24,11 +24,11 @@ if [ "${1:-all}" = all ]; then
 fi
 
 # Held-out quality: the four generators at 128 (nearest at the cache's 256), then the GAN at 256;
-# and the GAN with its painted colour blended in (--paint), at both sizes.
+# and the GAN painting over the person too, as in training (--paint-person), at both sizes.
 $PY Evaluate.py $TARGET --out out/eval/taichi2-128
 $PY Evaluate.py $TARGET --gens nearest,gan --checkpoints "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
-$PY Evaluate.py $TARGET --gens gan --paint --out out/eval/taichi2-128-painted
-$PY Evaluate.py $TARGET --gens gan --paint --checkpoints "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256-painted
+$PY Evaluate.py $TARGET --gens gan --paint-person --out out/eval/taichi2-128-paint-person
+$PY Evaluate.py $TARGET --gens gan --paint-person --checkpoints "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256-paint-person
 
 # Transfers of the karate source onto the tai chi target, smoothing on and off, and their smoothness.
 for gen in nearest vanilla-vector vanilla-image gan; do
@@ -39,15 +39,15 @@ for gen in nearest vanilla-vector vanilla-image gan; do
     $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_${gen}_${smoothing}"
   done
 done
-# ... the GAN at 256x256 (the checkpoint of the held-out table's second part), and the GAN 128 painting
+# ... the GAN at 256x256 (the checkpoint of the held-out table's second part), and the GAN 128 painting the person
 for smoothing in smooth raw; do
   video=out/transfer/karate1_to_taichi2_gan-256_${smoothing}.mp4
   flag=$([ $smoothing = raw ] && echo --no-smooth || true)
   $PY DanceDemo.py $SOURCE --target $TARGET --gen gan --checkpoint "$MODELS/gan-256.pt" --out "$video" $flag
   $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_gan-256_${smoothing}"
-  video=out/transfer/karate1_to_taichi2_gan-painted_${smoothing}.mp4
-  $PY DanceDemo.py $SOURCE --target $TARGET --gen gan --paint --out "$video" $flag
-  $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_gan-painted_${smoothing}"
+  video=out/transfer/karate1_to_taichi2_gan-paint-person_${smoothing}.mp4
+  $PY DanceDemo.py $SOURCE --target $TARGET --gen gan --paint-person --out "$video" $flag
+  $PY Evaluate.py $TARGET --gens none --transfer "$video" --out "out/eval/transfer_gan-paint-person_${smoothing}"
 done
 
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.

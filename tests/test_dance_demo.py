@@ -165,7 +165,7 @@ def test_generator_names_and_missing_models(target):
     with pytest.raises(DanceDemoError, match="no trained gan .* train one with: python GenGAN.py"):
         load_generator(4, target)  # nothing in data/models for this private target
     with pytest.raises(DanceDemoError, match="painting is a choice of the GAN"):
-        load_generator(1, target, paint=True)
+        load_generator(1, target, paint_person=True)
 
 
 def cli(*args):

@@ -68,7 +68,7 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
         from training import tensor_to_images
         network = unwrap(method.networks["generator"]).eval()
         if name == "gan":
-            network.paint = loaded.paint  # a choice made at generation (GenGAN: off by default)
+            network.paint_person = loaded.paint_person  # a choice made at generation (GenGAN: off by default)
         in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
     assert np.array_equal(generated, in_memory)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
@@ -213,21 +213,27 @@ def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
     assert (warped - unmoved).abs().mean() > 0.01  # and the warp did move the exemplar
 
 
-def test_gan_without_painting_shows_only_moved_exemplar_pixels(synthetic_target, tmp_path):
-    """By default the GAN's output is the exemplar's pixels moved by the warp and the learned flow:
-    what the network paints changes nothing, unless painting is asked for."""
+def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path):
+    """By default the person (near the drawn skeleton) is the exemplar's pixels, moved by the warp
+    and the learned flow: what the network paints changes only the background there, unless painting
+    the person is asked for."""
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
     skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
-    fetched, painted = (GenGAN.GenGAN(checkpoint, target=synthetic_target, paint=paint) for paint in (False, True))
-    before = fetched.generate_batch(skeletons), painted.generate_batch(skeletons)
-    assert not np.array_equal(*before)  # after training, some pixels are painted
-    for generator in (fetched, painted):  # paint every pixel a different colour
+    default, painting = (GenGAN.GenGAN(checkpoint, target=synthetic_target, paint_person=paint)
+                         for paint in (False, True))
+    drawing = default.network_inputs(skeletons)[:, :3]  # (N, 3, 64, 64)
+    person = default.network.person_region(drawing)[:, 0].numpy().astype(bool)  # (N, 64, 64)
+    assert 0.05 < person.mean() < 0.7  # the figure and a margin around it, not the whole crop
+    before = default.generate_batch(skeletons), painting.generate_batch(skeletons)
+    for generator in (default, painting):  # paint every pixel a different colour
         with torch.no_grad():
             generator.network.unet.to_image[-2].bias[3:].add_(0.5)
-    assert np.array_equal(fetched.generate_batch(skeletons), before[0])
-    assert np.abs(painted.generate_batch(skeletons).astype(int) - before[1]).mean() > 1
+    changed = [np.abs(g.generate_batch(skeletons).astype(int) - b).max(axis=-1) > 0
+               for g, b in zip((default, painting), before)]  # (N, 64, 64) each
+    assert not changed[0][person].any() and changed[0][~person].any()
+    assert changed[1][person].any()
 
 
 def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
