@@ -77,11 +77,12 @@ def load_generator(gen, target_vs, checkpoint=None, device=None, paint_person=Fa
     if not path.is_file():
         raise DanceDemoError(f"no trained {name} for {target_vs.name} ({path}); train one with: {train_command}"
                              + (f" --checkpoint {path}" if checkpoint else ""))
-    options = {"paint_person": paint_person} if name == "gan" else {}
     if name == "gan":
         from GenGAN import GenGAN as generator_class
+        options = {"paint_person": paint_person}
     else:
         from GenVanillaNN import GenVanillaNN as generator_class
+        options = {}
     try:
         generator = generator_class(path, device=device, target=target_vs, **options)
     except CheckpointError as error:
