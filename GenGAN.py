@@ -345,7 +345,6 @@ class GenGAN(TrainedGenerator):
 
     def __init__(self, checkpoint_or_target, device=None, target=None, paint_person=False):
         super().__init__(checkpoint_or_target, device, target)
-        self.paint_person = paint_person
         self.bank = None
         if self.model_args.get("exemplar"):  # exemplars: the training frames of the target
             target = self.target or open_target_cache(self.target_name, self.checkpoint_path)

@@ -68,7 +68,7 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
         from training import tensor_to_images
         network = unwrap(method.networks["generator"]).eval()
         if name == "gan":
-            network.paint_person = loaded.paint_person  # a choice made at generation (GenGAN: off by default)
+            network.paint_person = loaded.network.paint_person  # a choice made at generation (GenGAN: off by default)
         in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
     assert np.array_equal(generated, in_memory)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
