@@ -9,6 +9,7 @@ training run needs around the method lives here once. A method is an object with
 and `TrainedGenerator` turns its saved network back into `generate(skeleton)`.
 """
 import argparse
+import copy
 import math
 import os
 import random
@@ -79,6 +80,38 @@ def wrap_distributed(module, device):
 
 def unwrap(module):
     return module.module if hasattr(module, "module") else module
+
+
+# --- generator weight average ---------------------------------------------------------------------
+AVERAGE = "generator_average"  # a method's network of this name is its generator's weight average
+AVERAGE_MAX_DECAY = 0.999
+
+
+def weight_average(network):
+    """A copy of a generator to hold the exponential moving average of its weights (Karras et al.,
+    2018; Yazici et al., 2019). A GAN's generator oscillates from step to step as it chases the
+    critic; the average sits near the middle of that orbit, and it is what is saved for generating."""
+    average = copy.deepcopy(unwrap(network))
+    average.requires_grad_(False)
+    return average
+
+
+@torch.no_grad()
+def update_average(average, network, step, max_decay=AVERAGE_MAX_DECAY):
+    """average <- decay * average + (1 - decay) * network, after optimisation step `step` (1, 2, ...).
+    decay = (1 + step) / (10 + step), at most max_decay: the average spans about the last tenth of a
+    short run, and the last 1000 steps of a long one. Batch-norm statistics are averaged alike."""
+    decay = min(max_decay, (1 + step) / (10 + step))
+    for averaged, current in zip(average.state_dict().values(), unwrap(network).state_dict().values()):
+        if averaged.dtype.is_floating_point:
+            averaged.lerp_(current, 1 - decay)
+        else:  # counters
+            averaged.copy_(current)
+
+
+def generating_network(networks):
+    """What generates from a method's networks (or a checkpoint's weights): the average if kept."""
+    return networks.get(AVERAGE, networks["generator"])
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -268,7 +301,7 @@ class TrainedGenerator:
         self.trained = checkpoint["progress"]
         self.device = pick_device(device)
         self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
-        load_weights(self.network, checkpoint["networks"]["generator"], checkpoint_path)
+        load_weights(self.network, generating_network(checkpoint["networks"]), checkpoint_path)
         self.network.to(self.device).eval()
         self.target = target
 
@@ -338,7 +371,7 @@ def log(rank, *message):
 
 def save_progress_images(method, dataset, fixed_positions, history, out_stem):
     """The fixed validation grid (skeleton | generated | real, one row per pose) and the loss curve."""
-    generator = unwrap(method.networks["generator"])
+    generator = unwrap(generating_network(method.networks))
     was_training = generator.training
     generator.eval()
     with torch.no_grad():
@@ -409,6 +442,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
                 inputs, targets = train_set.batch(positions, rng)
                 losses = method.training_step(inputs.to(method.device), targets.to(method.device))
                 progress["step"] += 1
+                if AVERAGE in method.networks:
+                    update_average(method.networks[AVERAGE], method.networks["generator"], progress["step"])
                 n_steps += 1
                 for key, value in losses.items():
                     totals[key] = totals.get(key, 0.0) + value
@@ -468,15 +503,18 @@ def restore(method, checkpoint, checkpoint_path):
         raise CheckpointError(f"the checkpoint was trained at {checkpoint['size']}x{checkpoint['size']} with "
                               f"{checkpoint['model_args']}; resume with the same settings (or drop --size)")
     for name, network in method.networks.items():
-        load_weights(unwrap(network), checkpoint["networks"][name], checkpoint_path)
+        weights = checkpoint["networks"].get(name)
+        if weights is None and name == AVERAGE:  # saved before the average was kept: start it at the generator
+            weights = checkpoint["networks"]["generator"]
+        load_weights(unwrap(network), weights, checkpoint_path)
     for name, optimizer in method.optimizers.items():
         optimizer.load_state_dict(checkpoint["optimizers"][name])
 
 
 @torch.no_grad()
 def validation_l1(method, validation_set, batch_size=32):
-    """Mean absolute error on held-out pairs, RGB in [0, 1] (the EVALUATION.md scale)."""
-    generator = unwrap(method.networks["generator"])
+    """Mean absolute error on held-out pairs, RGB in [0, 1] (the EVALUATION.md scale), of what generates."""
+    generator = unwrap(generating_network(method.networks))
     generator.eval()
     total = 0.0
     for start in range(0, len(validation_set), batch_size):
@@ -491,7 +529,7 @@ def validation_l1(method, validation_set, batch_size=32):
 
 def parameter_summary(method):
     return ", ".join(f"{name} {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters"
-                     for name, net in method.networks.items())
+                     for name, net in method.networks.items() if name != AVERAGE)
 
 
 def run_training(method_factory, args, default_size, cpu_default_size=None):

@@ -27,7 +27,7 @@ import torch
 import GenGAN
 import GenVanillaNN
 from networks import ExemplarWarper, count_parameters
-from training import autocast_for, pick_device, unwrap
+from training import AVERAGE, autocast_for, pick_device, unwrap, update_average
 
 GENERATORS = ("vanilla-vector", "vanilla-image", "gan")
 TRAIN_BATCH = 8
@@ -80,6 +80,8 @@ def speed(name, size, device, quick):
         if uses_exemplars(method):  # each batch's warp grids are computed as the batch is made
             GenGAN.pose_guided_grid(asked, exemplar, size)
         method.training_step(inputs, targets)
+        if AVERAGE in method.networks:  # the GAN's weight average is updated after each step
+            update_average(method.networks[AVERAGE], method.networks["generator"], step=1000)
 
     step_seconds = median_seconds(train_step, repeats=training_repeats(size, quick),
                                   warmup=1 if quick or size >= 256 else 2, synchronize=sync)

@@ -10,7 +10,8 @@ import torch
 import GenGAN
 import GenVanillaNN
 from conftest import REPO_ROOT
-from training import CheckpointError, load_checkpoint, pair_datasets, split_indices, train, unwrap
+from training import (AVERAGE, CheckpointError, generating_network, load_checkpoint, pair_datasets, split_indices,
+                      train, unwrap, update_average, weight_average)
 
 GENERATORS = {  # name -> (method class, generator class, extra command-line options)
     "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
@@ -66,12 +67,41 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
     assert np.array_equal(generated[0], loaded.generate(skeletons[0]))
     with torch.no_grad():  # the network as trained, before saving, gives the same images
         from training import tensor_to_images
-        network = unwrap(method.networks["generator"]).eval()
+        network = unwrap(generating_network(method.networks)).eval()  # the GAN's weight average
         if name == "gan":
             network.paint_person = loaded.network.paint_person  # a choice made at generation (GenGAN: off by default)
         in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
     assert np.array_equal(generated, in_memory)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
+
+
+def test_gan_generates_from_the_average_of_its_weights(synthetic_target, tmp_path):
+    """The GAN keeps an exponential moving average of its generator's weights, saves it beside the
+    generator (which resuming continues to train), and generates from it."""
+    layer = torch.nn.Linear(2, 2)
+    torch.nn.init.constant_(layer.weight, 1.0)
+    average = weight_average(layer)
+    torch.nn.init.constant_(layer.weight, 0.0)
+    update_average(average, layer, step=10_000)  # long into a run: decay 0.999
+    assert torch.allclose(average.weight, torch.full((2, 2), 0.999))
+    update_average(average, layer, step=1)  # at the start the average follows the network closely
+    assert torch.allclose(average.weight, torch.full((2, 2), 0.999 * 2 / 11))
+
+    checkpoint = tmp_path / "gan.pt"
+    args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    saved = load_checkpoint(checkpoint, "gan")["networks"]
+    loaded = GenGAN.GenGAN(checkpoint, target=synthetic_target).network.state_dict()
+    for name, weights in saved[AVERAGE].items():
+        assert torch.equal(loaded[name], weights)
+    assert any(not torch.equal(weights, saved["generator"][name]) for name, weights in saved[AVERAGE].items())
+
+    del saved[AVERAGE]  # a checkpoint from before the average was kept resumes with it started at the generator
+    torch.save({**load_checkpoint(checkpoint), "networks": saved}, checkpoint)
+    resumed = run_script("GenGAN.py", synthetic_target.cache_dir, "--size", 64, "--epochs", 2, "--resume",
+                         "--checkpoint", checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    assert AVERAGE in load_checkpoint(checkpoint)["networks"]
 
 
 def test_training_writes_grid_and_loss_curve(synthetic_target, tmp_path):
