@@ -3,7 +3,8 @@ checkpoints, the training loop with its budget, and distributed training.
 
 The generator scripts hold only their method (networks, losses, one optimisation step); all a
 training run needs around the method lives here once. A method is an object with
-    name, size, device, networks (dict of modules, "generator" among them), optimizers (dict),
+    name, size, device, networks (dict of modules, "generator" among them, and AVERAGE if the
+    generator's weights are averaged: the loop updates it, and it is what generates), optimizers (dict),
     input_kind ("vector" or "image"), model_args (dict),
     training_step(inputs, targets) -> dict of float losses,
 and `TrainedGenerator` turns its saved network back into `generate(skeleton)`.
