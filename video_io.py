@@ -55,7 +55,9 @@ def video_info(path):
 
 def iter_frames(path, every=1, max_frames=None, prefetch=16, start=0):
     """Yield (frame_index, BGR frame) for every `every`-th frame from `start` on, decoded in a
-    background thread.
+    background thread. Use it as `with contextlib.closing(iter_frames(...)) as frames:` where the loop
+    may be interrupted: closing stops and joins that thread at once, whereas a generator left open
+    until the interpreter exits leaves it decoding in C++, which aborts the process at exit.
 
     Skipped frames are only grabbed (demuxed and decoded without colour conversion), and the
     thread lets decoding overlap with whatever the caller does with each frame.
