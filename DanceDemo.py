@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import time
-from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -120,8 +119,9 @@ def detect_source(path, max_frames=None, verbose=True):
     info = video_io.video_info(path)
     expected = min(info.n_frames, max_frames) if max_frames else info.n_frames
     rows = []
-    with PoseDetector(video=True) as detector, closing(video_io.iter_frames(path, max_frames=max_frames)) as frames:
-        for _, frame in tqdm(frames, total=expected or None, desc="detecting poses", unit="frame", disable=not verbose):
+    with PoseDetector(video=True) as detector:
+        for _, frame in tqdm(video_io.iter_frames(path, max_frames=max_frames), total=expected or None,
+                             desc="detecting poses", unit="frame", disable=not verbose):
             skeleton = detector.detect(frame)
             rows.append(np.full((N_LANDMARKS, 4), np.nan, np.float32) if skeleton is None else skeleton.landmarks)
     if not rows:
@@ -310,15 +310,15 @@ class DanceDemo:
         skeletons_partial = None
         label = generator_label(self.generator)
         try:
-            with closing(video_io.iter_frames(self.source_path, max_frames=self.max_frames)) as frames:
-                for t, (_, frame) in enumerate(tqdm(frames, total=len(generated), desc="writing", unit="frame",
-                                                    disable=not self.verbose)):
-                    if t == len(generated):
-                        break
-                    panel = side_by_side(frame, driving.skeletons[t], driving.status[t], generated[t], label)
-                    writer.write(panel)
-                    if self.show:
-                        self._show(panel)
+            frames = video_io.iter_frames(self.source_path, max_frames=self.max_frames)
+            for t, (_, frame) in enumerate(tqdm(frames, total=len(generated), desc="writing", unit="frame",
+                                                disable=not self.verbose)):
+                if t == len(generated):
+                    break
+                panel = side_by_side(frame, driving.skeletons[t], driving.status[t], generated[t], label)
+                writer.write(panel)
+                if self.show:
+                    self._show(panel)
             if writer.n_frames != len(generated):
                 raise DanceDemoError(f"{self.source_path} decoded {writer.n_frames} frames the second time, "
                                      f"not {len(generated)}")

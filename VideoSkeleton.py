@@ -17,7 +17,6 @@ import shutil
 import signal
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 import cv2
@@ -171,8 +170,8 @@ def detect_range(video_path, every, start, stop, on_frame=None):
     """MediaPipe (video mode) on the kept frames with start <= index < stop: {index: (33, 4) or None}.
     `on_frame()` is called after each frame (progress)."""
     found = {}
-    with PoseDetector(video=True) as detector, closing(video_io.iter_frames(video_path, every, start=start)) as frames:
-        for index, frame in frames:
+    with PoseDetector(video=True) as detector:
+        for index, frame in video_io.iter_frames(video_path, every, start=start):
             if index >= stop:
                 break
             skeleton = detector.detect(frame)
@@ -303,11 +302,11 @@ def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
                                           shape=(len(kept), crop_size, crop_size, 3))
         box_of = dict(zip(kept, crop_boxes))
         position = 0
-        with closing(video_io.iter_frames(video_path, every)) as frames:  # stops its decoding thread on Ctrl-C
-            for index, frame in tqdm(frames, total=len(detections), desc="cropping", unit="frame", disable=not verbose):
-                if index in box_of:
-                    crops[position] = crop_square(frame, *box_of[index], crop_size)
-                    position += 1
+        for index, frame in tqdm(video_io.iter_frames(video_path, every), total=len(detections),
+                                 desc="cropping", unit="frame", disable=not verbose):
+            if index in box_of:
+                crops[position] = crop_square(frame, *box_of[index], crop_size)
+                position += 1
         if position != len(kept):
             raise VideoSkeletonError(f"{video_path} decoded differently on the second pass")
         crops.flush()

@@ -3,6 +3,7 @@
 Reading goes through OpenCV. Writing prefers H.264 through PyAV (plays in browsers) and falls
 back to OpenCV's `mp4v` when PyAV or its encoder is missing.
 """
+import atexit
 import os
 import queue
 import threading
@@ -55,9 +56,7 @@ def video_info(path):
 
 def iter_frames(path, every=1, max_frames=None, prefetch=16, start=0):
     """Yield (frame_index, BGR frame) for every `every`-th frame from `start` on, decoded in a
-    background thread. Use it as `with contextlib.closing(iter_frames(...)) as frames:` where the loop
-    may be interrupted: closing stops and joins that thread at once, whereas a generator left open
-    until the interpreter exits leaves it decoding in C++, which aborts the process at exit.
+    background thread.
 
     Skipped frames are only grabbed (demuxed and decoded without colour conversion), and the
     thread lets decoding overlap with whatever the caller does with each frame.
@@ -83,18 +82,26 @@ def iter_frames(path, every=1, max_frames=None, prefetch=16, start=0):
             capture.release()
             frames.put(None)
 
-    thread = threading.Thread(target=decode, daemon=True)
-    thread.start()
-    try:
-        while (item := frames.get()) is not None:
-            yield item
-    finally:
+    def stop_decoding():
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
             try:
                 frames.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
+
+    thread = threading.Thread(target=decode, daemon=True)
+    thread.start()
+    # A loop interrupted by Ctrl-C can leave this generator open until the interpreter exits; the
+    # thread, still inside OpenCV's decoder then, would abort the process ("FATAL: exception not
+    # rethrown"). Exit handlers run while threads still may, so the thread is stopped there too.
+    atexit.register(stop_decoding)
+    try:
+        while (item := frames.get()) is not None:
+            yield item
+    finally:
+        atexit.unregister(stop_decoding)
+        stop_decoding()
 
 
 def read_frames(path, every=1, max_frames=None):
