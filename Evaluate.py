@@ -158,9 +158,9 @@ def load_generators(names, video_skeleton, checkpoints, device=None, paint_perso
             generators[name] = GenNearest(video_skeleton, indices=train_frames)
             continue
         try:
-            row_name = "gan-paint-person" if paint_person and name == "gan" else name
-            generators[row_name] = load_generator(name, video_skeleton, checkpoints.get(name), device,
-                                                  paint_person and name == "gan")
+            paints = paint_person and name == "gan"
+            generator = load_generator(name, video_skeleton, checkpoints.get(name), device, paints)
+            generators["gan-paint-person" if paints else name] = generator
         except DanceDemoError as error:
             print(f"warning: skipping {name}: {error}", file=sys.stderr)
     return generators
