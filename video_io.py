@@ -14,6 +14,9 @@ import cv2
 import numpy as np
 
 
+STOP_TIMEOUT_S = 5  # longest wait for the decoding thread to leave OpenCV when a reader stops early
+
+
 class VideoError(Exception):
     """A video that cannot be opened or decoded; the message is meant for the user."""
 
@@ -65,30 +68,38 @@ def iter_frames(path, every=1, max_frames=None, prefetch=16, start=0):
     frames = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
 
+    def hand_over(item):
+        """Queue `item` unless told to stop first (False then): never waits for good on a full queue."""
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
     def decode():
         index, kept = 0, 0
         try:
-            while not stop.is_set() and (max_frames is None or kept < max_frames):
+            while max_frames is None or kept < max_frames:
                 if index % every == 0 and index >= start:
                     ok, frame = capture.read()
-                    if not ok:
+                    if not ok or not hand_over((index, frame)):
                         break
-                    frames.put((index, frame))
                     kept += 1
-                elif not capture.grab():
+                elif stop.is_set() or not capture.grab():
                     break
                 index += 1
         finally:
             capture.release()
-            frames.put(None)
+            hand_over(None)
 
     def stop_decoding():
+        # Only signals and waits, never touches the queue: a Ctrl-C landing just after the consumer
+        # took the queue's lock leaves that lock held (bpo-29988), and waiting on it would hang.
         stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                frames.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
+        if thread is not threading.current_thread():
+            thread.join(timeout=STOP_TIMEOUT_S)
 
     thread = threading.Thread(target=decode, daemon=True)
     thread.start()

@@ -1,14 +1,17 @@
 """VideoSkeleton on real videos: what it keeps, how exact its skeletons are, how its cache behaves,
 and what the command line says when the input is bad or the run is interrupted."""
+import itertools
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
 import pytest
 
+import video_io
 from conftest import REPO_ROOT
 from Skeleton import PoseDetector, Skeleton
 from VideoSkeleton import VideoSkeleton, cache_folder, is_complete, parse_args
@@ -239,6 +242,32 @@ def test_ctrl_c_while_writing_removes_the_partial_cache(taichi2, tmp_path):
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     assert_clean_failure(process, log.read_text(), cache_root, "interrupted: no cache was written")
+
+
+def test_a_reader_stopped_early_stops_its_decoder(taichi2):
+    frames = video_io.iter_frames(taichi2, prefetch=2)
+    first = [index for index, _ in itertools.islice(frames, 3)]
+    decoder = frames.gi_frame.f_locals["thread"]
+    time.sleep(0.3)  # the decoder fills the queue and waits for room
+    frames.close()
+    assert first == [0, 1, 2] and not decoder.is_alive()
+
+
+def test_stopping_a_reader_does_not_wait_on_the_queue_lock(taichi2):
+    """Ctrl-C can land just after the consumer took the frame queue's lock, which then stays held
+    (bpo-29988); stopping the reader at exit must not wait on it, or the process hangs."""
+    frames = video_io.iter_frames(taichi2, prefetch=2)
+    next(frames)
+    decoder, queue = frames.gi_frame.f_locals["thread"], frames.gi_frame.f_locals["frames"]
+    time.sleep(0.3)
+    queue.mutex.acquire()  # as an interrupted `get` leaves it
+    closer = threading.Thread(target=frames.close, daemon=True)
+    closer.start()
+    closer.join(3 * video_io.STOP_TIMEOUT_S)
+    queue.mutex.release()
+    assert not closer.is_alive()
+    decoder.join(10)
+    assert not decoder.is_alive()  # and once the lock is free, the decoder ends too
 
 
 def test_a_crash_while_writing_leaves_only_a_partial_folder(taichi2, tmp_path):
