@@ -347,6 +347,10 @@ def add_training_arguments(parser, default_size, sizes):
     parser.add_argument("--minutes", type=float, default=None, help="stop cleanly after this many minutes of training")
     parser.add_argument("--batch-size", type=int, default=8, help="pairs per step, per process (default 8)")
     parser.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    parser.add_argument("--lr-decay", type=float, default=0.0, metavar="FRACTION",
+                        help="let the learning rate fall linearly to zero over this last fraction of the budget "
+                             "(epochs or minutes, whichever ends first; pix2pix uses 0.5). A resumed run extends "
+                             "the budget and decays to zero at its new end. Default 0: constant")
     parser.add_argument("--augment", action="store_true", help="shift and scale each pair by a few percent")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed repeats a run")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
@@ -405,6 +409,54 @@ def plot_losses(history, path):
     plt.close(figure)
 
 
+class Budget:
+    """How far training is through its budget, 0 -> 1: the larger of its share of the epochs and of
+    the minutes, counting the runs it resumes. Every process of a distributed run is given the same
+    figures (the slowest clock), so they stop at the same step and set the same learning rate."""
+
+    def __init__(self, args, progress, steps_per_epoch, world_size):
+        self.started = time.time()
+        self.seconds_before = progress["seconds"]
+        self.total_seconds = self.seconds_before + (args.minutes * 60 if args.minutes else math.inf)
+        self.total_steps = args.epochs * steps_per_epoch
+        self.world_size = world_size
+        self.time_fraction = self.step_fraction = 0.0
+
+    def spent_seconds(self):
+        """Training time of all runs so far."""
+        return self.seconds_before + time.time() - self.started
+
+    def update(self, step):
+        fractions = torch.tensor([self.spent_seconds() / self.total_seconds, step / self.total_steps],
+                                 dtype=torch.float64)
+        if self.world_size > 1:
+            dist.all_reduce(fractions, op=dist.ReduceOp.MAX)
+        self.time_fraction, self.step_fraction = fractions.tolist()
+
+    @property
+    def fraction(self):
+        return max(self.time_fraction, self.step_fraction)
+
+    @property
+    def out_of_time(self):
+        return self.time_fraction >= 1
+
+
+def learning_rate_factor(fraction, decay_fraction):
+    """pix2pix's schedule: constant, then linear to zero over the last `decay_fraction` of the budget."""
+    if decay_fraction <= 0:
+        return 1.0
+    return float(np.clip((1 - fraction) / decay_fraction, 0.0, 1.0))
+
+
+def set_learning_rates(optimizers, factor):
+    """Scale every optimizer's starting learning rate (kept in its state, so a resumed run has it)."""
+    for optimizer in optimizers.values():
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * factor
+
+
 def train(method, video_skeleton, args, rank=0, world_size=1):
     """The one training loop: epochs of steps within a budget, a progress line, periodic saves,
     a validation figure and grid per epoch, and a clean stop (with a save) on Ctrl-C."""
@@ -425,12 +477,13 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
               f"{method.size}x{method.size}, device {method.device}, {world_size} process(es), "
               f"batch {args.batch_size}, {parameter_summary(method)}")
     rng = np.random.default_rng(args.seed + 1000 * rank + progress["step"])
-    budget = args.minutes * 60 if args.minutes else math.inf
-    started, last_save = time.time(), time.time()
-    seconds_before = progress["seconds"]
+    steps_per_epoch = len(epoch_batches(len(train_set), args.batch_size, 0, args.seed, rank, world_size))
+    budget = Budget(args, progress, steps_per_epoch, world_size)
+    budget.update(progress["step"])
+    last_save = time.time()
 
     def save(path):
-        progress["seconds"] = seconds_before + time.time() - started  # training time of all runs so far
+        progress["seconds"] = budget.spent_seconds()
         save_atomically(make_checkpoint(method, video_skeleton.name, config, progress), path)
 
     stop_reason = "epochs done"
@@ -440,6 +493,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
             bar = tqdm(batches, desc=f"epoch {progress['epoch'] + 1}/{args.epochs}", disable=rank != 0, leave=False)
             totals, n_steps = {}, 0
             for positions in bar:
+                lr_factor = learning_rate_factor(budget.fraction, args.lr_decay)
+                set_learning_rates(method.optimizers, lr_factor)
                 inputs, targets = train_set.batch(positions, rng)
                 losses = method.training_step(inputs.to(method.device), targets.to(method.device))
                 progress["step"] += 1
@@ -449,7 +504,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
                 for key, value in losses.items():
                     totals[key] = totals.get(key, 0.0) + value
                 bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
-                if args.dry_run or time.time() - started >= budget:
+                budget.update(progress["step"])
+                if args.dry_run or budget.out_of_time:
                     break
                 if rank == 0 and time.time() - last_save > args.save_minutes * 60:
                     save(checkpoint_path)
@@ -460,11 +516,11 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
                      "val_l1": validation_l1(method, validation_set)}
             progress["history"].append(entry)
             log(rank, "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.items())
-                + f"  ({time.time() - started:.0f} s)")
+                + f"  lr x{lr_factor:.2f}  ({time.time() - budget.started:.0f} s)")
             if args.dry_run:
                 stop_reason = "dry run"
                 break
-            if time.time() - started >= budget:
+            if budget.out_of_time:
                 stop_reason = f"budget of {args.minutes} min reached"
                 break
             if rank == 0:

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -10,8 +11,9 @@ import torch
 import GenGAN
 import GenVanillaNN
 from conftest import REPO_ROOT
-from training import (AVERAGE, CheckpointError, generating_network, load_checkpoint, pair_datasets, split_indices,
-                      train, unwrap, update_average, weight_average)
+from networks import ExemplarWarper
+from training import (AVERAGE, Budget, CheckpointError, generating_network, learning_rate_factor, load_checkpoint,
+                      pair_datasets, skeleton_inputs, split_indices, train, unwrap, update_average, weight_average)
 
 GENERATORS = {  # name -> (method class, generator class, extra command-line options)
     "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
@@ -108,7 +110,6 @@ def test_training_writes_grid_and_loss_curve(synthetic_target, tmp_path):
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "2", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
-    import cv2
     grid = cv2.imread(str(tmp_path / "gan_grid.png"))
     assert grid is not None and grid.shape[1] == 3 * 64  # skeleton | generated | real
     assert (tmp_path / "gan_losses.png").stat().st_size > 1000
@@ -128,6 +129,31 @@ def test_resume_continues_from_the_saved_step(synthetic_target, tmp_path):
     after_three = load_checkpoint(checkpoint)["progress"]
     assert after_three["epoch"] == 3 and after_three["step"] == 3 * after_one["step"]
     assert after_three["history"][0] == after_one["history"][0]  # the first epoch is kept, not redone
+
+
+def test_learning_rate_falls_to_zero_at_the_end_of_the_budget_and_a_resume_extends_it(synthetic_target, tmp_path):
+    assert [learning_rate_factor(f, 0.5) for f in (0, 0.5, 0.75, 1, 1.2)] == [1, 1, 0.5, 0, 0]
+    assert learning_rate_factor(0.9, 0) == 1  # no decay: constant
+
+    def last_rate(checkpoint):
+        group = load_checkpoint(checkpoint)["optimizers"]["generator"]["param_groups"][0]
+        return group["lr"] / group["initial_lr"], group["initial_lr"]
+
+    checkpoint = tmp_path / "vector.pt"
+    for epochs, resume in ((2, []), (4, ["--resume"])):
+        args = options(GenVanillaNN, "video", "--variant", "vector", "--epochs", epochs, "--lr-decay", 1,
+                       "--checkpoint", checkpoint, *resume)
+        method = GenVanillaNN.VanillaTraining(64, torch.device("cpu"), args)
+        train(method, synthetic_target, args)
+        steps = load_checkpoint(checkpoint)["progress"]["step"]
+        factor, initial = last_rate(checkpoint)
+        # the last step ran at 1 - (steps - 1) / steps of the budget: over all epochs, the resumed ones too
+        assert initial == args.lr and factor == pytest.approx(1 / steps)
+
+    args = options(GenVanillaNN, "video", "--minutes", 1)
+    budget = Budget(args, {"seconds": 30.0}, steps_per_epoch=10, world_size=1)
+    budget.update(step=0)  # resumed after 30 s with one more minute: a third of the way through
+    assert budget.fraction == pytest.approx(1 / 3, abs=0.01) and not budget.out_of_time
 
 
 def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
@@ -173,20 +199,35 @@ def test_fixed_seed_repeats_a_run(synthetic_target, tmp_path):
     assert histories[0] == histories[1]
 
 
-def test_two_process_ddp_ends_with_identical_weights(synthetic_target, tmp_path):
-    checkpoint = tmp_path / "gan.pt"
+def run_two_processes(synthetic_target, checkpoint, *argv):
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    result = subprocess.run([torchrun, "--nproc_per_node=2", "--master_port=29517", "GenGAN.py",
-                             str(synthetic_target.cache_dir), "--size", "64", "--epochs", "1",
-                             "--checkpoint", str(checkpoint)],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([torchrun, "--nproc_per_node=2", "--master_port=29517", "GenGAN.py",
+                           str(synthetic_target.cache_dir), "--size", "64", "--checkpoint", str(checkpoint),
+                           *map(str, argv)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_two_process_ddp_ends_with_identical_weights(synthetic_target, tmp_path):
+    checkpoint = tmp_path / "gan.pt"
+    result = run_two_processes(synthetic_target, checkpoint, "--epochs", 1)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "weights identical on all 2 processes" in result.stdout
     assert "2 process(es)" in result.stdout
     n_train = len(split_indices(len(synthetic_target))[0])
     # each process takes half of every epoch: half as many steps as one process would make
     assert load_checkpoint(checkpoint, "gan")["progress"]["step"] == max(1, n_train // 2 // 8)
+
+
+def test_two_processes_agree_on_the_time_budget(synthetic_target, tmp_path):
+    """Each process has its own clock: stopping at a time budget, or a learning rate decayed over it,
+    must follow one figure for all, or they stop at different steps (and hang) or drift apart."""
+    checkpoint = tmp_path / "gan.pt"
+    result = run_two_processes(synthetic_target, checkpoint, "--epochs", 1000, "--minutes", 0.2, "--lr-decay", 1)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "budget of 0.2 min reached" in result.stdout
+    assert "weights identical on all 2 processes" in result.stdout
+    group = load_checkpoint(checkpoint)["optimizers"]["generator"]["param_groups"][0]
+    assert group["lr"] < 0.1 * group["initial_lr"]  # decayed by the clock, to near zero at the end
 
 
 # --- the GAN's exemplars: the target's own training frames beside the asked pose ------------------
@@ -264,6 +305,21 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
                for g, b in zip((default, painting), before)]  # (N, 64, 64) each
     assert not changed[0][person].any() and changed[0][~person].any()
     assert changed[1][person].any()
+
+
+def test_person_region_covers_the_drawn_pose_and_ramps_at_its_edge(synthetic_target):
+    """At 256 the region is found on 4x4-pixel blocks; it differs from those blocks only within a
+    block of their edge, where it ramps instead of stepping."""
+    drawing = torch.from_numpy(np.asarray(skeleton_inputs([synthetic_target.skeleton(0)], "image", 256))).float()
+    region = ExemplarWarper.person_region(drawing)[0, 0].numpy()  # (256, 256)
+    drawn = drawing[0].amax(dim=0).numpy() > -0.9
+    assert (region[drawn] == 1).all() and 0.05 < (region > 0.5).mean() < 0.7
+    blocks = np.kron(region[1::4, 1::4] > 0.5, np.ones((4, 4))).astype(np.uint8)  # the steps it smooths
+    kernel = np.ones((9, 9), np.uint8)
+    near_edge = (cv2.dilate(blocks, kernel) > 0) & (cv2.erode(blocks, kernel) == 0)
+    ramp = (region > 0) & (region < 1)
+    assert ramp.any() and near_edge[ramp].all()
+    assert np.array_equal(region[~near_edge], blocks[~near_edge])
 
 
 def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
