@@ -228,7 +228,7 @@ class ExemplarWarper(nn.Module):
     fetched, while the background, such as where a limb of the exemplar was before the warp moved
     it, is still painted. The painted colour is a blur (a mean of what might be there), and on a
     person it is what MediaPipe misreads: on taichi2's held-out frames at 128, detection 0.71 and
-    38.5 px joint error with the person painted, 0.82 and 13.7 px with the background painted only.
+    38.5 px joint error with the person painted, 0.82 and 12.2 px with the background painted only.
     """
 
     def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
