@@ -91,6 +91,8 @@ def speed(name, size, device, quick):
                         if "discriminator" in method.networks else None),
            "train_ips": TRAIN_BATCH / step_seconds}
     generator = unwrap(method.networks["generator"]).eval()
+    if uses_exemplars(method):
+        generator.paint_person = False  # as GenGAN generates by default: the person region is found too
     for batch_size in INFERENCE_BATCHES:
         batch, _ = random_batch(method, batch_size)
         asked, exemplar = torch.rand(2, batch_size, 13, 2)
