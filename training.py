@@ -351,7 +351,9 @@ def add_training_arguments(parser, default_size, sizes):
                         help="let the learning rate fall linearly to zero over this last fraction of the budget "
                              "(epochs or minutes, whichever ends first; pix2pix uses 0.5). A resumed run extends "
                              "the budget and decays to zero at its new end. Default 0: constant")
-    parser.add_argument("--augment", action="store_true", help="shift and scale each pair by a few percent")
+    parser.add_argument("--augment", action="store_true",
+                        help="shift and scale each training pair by up to 5%% (the GAN at 256 generalises better "
+                             "with it: README, Results)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed repeats a run")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--checkpoint", default=None, help="checkpoint path (default data/models/<target>/<generator>.pt)")

@@ -20,7 +20,7 @@ if [ "${1:-all}" = all ]; then
   $PY GenVanillaNN.py $TARGET --variant vector --size 128 --minutes "$MINUTES"
   $PY GenVanillaNN.py $TARGET --variant image --size 128 --minutes "$MINUTES"
   $PY GenGAN.py $TARGET --size 128 --minutes "$MINUTES"
-  $PY GenGAN.py $TARGET --size 256 --minutes "$MINUTES_256" --checkpoint "$MODELS/gan-256.pt"
+  $PY GenGAN.py $TARGET --size 256 --minutes "$MINUTES_256" --augment --checkpoint "$MODELS/gan-256.pt"
 fi
 
 # Held-out quality: the four generators at 128 (nearest at the cache's 256), then the GAN at 256;
