@@ -54,8 +54,36 @@ def unit_rgb(image):
 def ssim(image, reference):
     """SSIM of two uint8 BGR images of one size: Gaussian window (sigma 1.5), K1 0.01, K2 0.03,
     data range 1, mean over the RGB channels (exactly scikit-image's call in EVALUATION.md)."""
-    return float(structural_similarity(unit_rgb(image), unit_rgb(reference), channel_axis=-1, gaussian_weights=True,
-                                       sigma=1.5, use_sample_covariance=False, data_range=1))
+    return float(ssim_map(image, reference).mean())
+
+
+def ssim_map(image, reference):
+    """(H, W) SSIM map of two uint8 BGR images, as `ssim` computes it, averaged over channels."""
+    _, full = structural_similarity(unit_rgb(image), unit_rgb(reference), channel_axis=-1, gaussian_weights=True,
+                                    sigma=1.5, use_sample_covariance=False, data_range=1, full=True)
+    return full.mean(axis=-1)
+
+
+def person_region(segmenter, real_crop):
+    """(H, W) bool: EVALUATION.md's person region of a real crop: MediaPipe's segmentation (static
+    image mode) of the crop upscaled to 256x256 if smaller, above 0.5, dilated by 1/32 of the side.
+    `segmenter` is a PoseDetector(video=False, segmentation=True). All False if nobody is found."""
+    size = real_crop.shape[0]
+    image = real_crop if size >= POSE_SIZE else cv2.resize(real_crop, (POSE_SIZE, POSE_SIZE), interpolation=cv2.INTER_CUBIC)
+    _, mask = segmenter.detect_with_mask(image)
+    if mask is None:
+        return np.zeros((size, size), bool)
+    person = cv2.resize((mask > 0.5).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
+    radius = max(1, int(round(size / 32)))
+    return cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
+
+
+def region_ssim(image, reference, person):
+    """(person SSIM, background SSIM): the SSIM map averaged inside and outside the person region;
+    NaN for an empty region."""
+    full = ssim_map(image, reference)
+    return (float(full[person].mean()) if person.any() else math.nan,
+            float(full[~person].mean()) if (~person).any() else math.nan)
 
 
 def psnr(image, reference):

@@ -160,29 +160,37 @@ class PoseDetector:
     """MediaPipe Pose (`model_complexity=1`, the model shipped in the wheel), created on first use.
 
     video=True tracks the person from frame to frame (for a sequence); video=False treats every
-    image on its own (for unrelated images, such as generated frames).
+    image on its own (for unrelated images, such as generated frames). segmentation=True also
+    computes MediaPipe's person mask (`detect_with_mask`).
     """
 
-    def __init__(self, video=True, min_confidence=0.5):
+    def __init__(self, video=True, min_confidence=0.5, segmentation=False):
         self.video = video
         self.min_confidence = min_confidence
+        self.segmentation = segmentation
         self._pose = None
 
     def detect(self, image_bgr):
         """The skeleton found in a BGR image (coordinates normalised to it), or None."""
+        return self.detect_with_mask(image_bgr)[0]
+
+    def detect_with_mask(self, image_bgr):
+        """(skeleton or None, person mask or None): the mask is float32 HxW in 0..1, computed only
+        with segmentation=True and only where a person was found."""
         if self._pose is None:
             os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's start-up chatter
             import mediapipe as mp
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=not self.video, model_complexity=1, smooth_landmarks=self.video,
+                enable_segmentation=self.segmentation, smooth_segmentation=self.video,
                 min_detection_confidence=self.min_confidence,
                 min_tracking_confidence=self.min_confidence)
         result = self._pose.process(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
-            return None
+            return None, None
         landmarks = np.array([(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark],
                              dtype=np.float32)
-        return Skeleton(landmarks)
+        return Skeleton(landmarks), result.segmentation_mask if self.segmentation else None
 
     def close(self):
         if self._pose is not None:

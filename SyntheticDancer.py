@@ -3,11 +3,17 @@
 A front-facing mannequin (shaded limbs, clothes, a face, hair, hands, shoes) is drawn with OpenCV
 from a 2D skeleton whose joint angles follow a seeded choreography of dance moves. Every video
 comes with its ground truth next to it: <video>.joints.npy, (N, 33, 4) float32 MediaPipe landmarks
-(x, y normalised to the frame as MediaPipe does, z = 0, visibility = 1), and <video>.params.json,
-the appearance and scene it was rendered from.
+(x, y normalised to the frame as MediaPipe does, z = 0, visibility = 1), <video>.camera.npy,
+(N, 3, 3) float64 homographies from frame pixels to room pixels, and <video>.params.json, the
+appearance and scene it was rendered from.
+
+The camera is still (the cameras are identities), or pans and zooms over a room wider than the frame
+(for testing camera registration and background mosaics against the truth; see room_image).
 
     python SyntheticDancer.py data/synthetic/target.mp4 --preset target
     python SyntheticDancer.py out/check.mp4 --preset source --frames 90 --show-joints
+    python SyntheticDancer.py data/synthetic/target-moving.mp4 --preset target-moving
+    python SyntheticDancer.py out/pan.mp4 --preset source --camera pan-zoom --frames 120
 """
 import argparse
 import json
@@ -29,6 +35,14 @@ ANKLE_HEIGHT = 0.08  # floor to ankle joint, in shoes
 HEAD_WIDTH = 0.095
 STANCE = 0.12  # distance between the ankles when standing at rest
 LIGHT = np.array([-0.45, -0.9])  # direction the light comes from (upper left), for the shading
+
+# The pan-zoom camera films a room wider than the frame. Room pixels are frame pixels at the camera's
+# home view: zoom 1, looking at the frame-sized middle of the room.
+CAMERAS = ("still", "pan-zoom")
+ROOM_SIZE = (1.6, 1.3)  # the room's width and height, in frame widths and heights
+ZOOM_RANGE = 1.25  # the widest view's size over the narrowest's
+PAN = (0.21, 0.08)  # farthest the view's centre goes from the room's centre, in frame widths, heights
+CAMERA_PERIOD = 8.0  # seconds for the camera to pan right, back, left and back
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,8 @@ class Appearance:
 
 @dataclass(frozen=True)
 class SceneConfig:
-    """The room, the camera and the choreography. Positions are fractions of the frame."""
+    """The room, the camera and the choreography. Positions are fractions of the frame (with the
+    pan-zoom camera: of its home view, the frame-sized middle of the room)."""
     width: int = 512
     height: int = 384
     fps: float = 30.0
@@ -94,6 +109,7 @@ class SceneConfig:
     feet_y: float = 0.94  # where the soles stand
     person_x: float = 0.5  # the pelvis's home position
     camera_scale: float = 1.0  # zoom: the stature in the frame is appearance.height * camera_scale
+    camera: str = "still"  # "still", or "pan-zoom": pans and zooms over a wider room (camera_at)
     motion_seed: int = 0
     tempo: float = 1.0  # > 1 dances faster
     moves: tuple = ()  # names from MOVES to choose from; empty: all of them
@@ -104,6 +120,8 @@ class SceneConfig:
         unknown = set(self.moves) - set(MOVES)
         if unknown:
             raise ValueError(f"unknown moves {sorted(unknown)}; known: {sorted(MOVES)}")
+        if self.camera not in CAMERAS:
+            raise ValueError(f"unknown camera {self.camera!r}; known: {', '.join(CAMERAS)}")
 
 
 # --- motion -------------------------------------------------------------------------------------
@@ -349,6 +367,75 @@ def pose_at(segments, time):
                    left_elbow=elbow(pose.left_elbow), right_elbow=elbow(pose.right_elbow))
 
 
+# --- camera ---------------------------------------------------------------------------------------
+def room_margin(scene):
+    """(x, y) pixels of room on each side of the camera's home view: (0, 0) for a still camera."""
+    if scene.camera == "still":
+        return 0, 0
+    return (round((ROOM_SIZE[0] - 1) / 2 * scene.width), round((ROOM_SIZE[1] - 1) / 2 * scene.height))
+
+
+def camera_at(scene, time):
+    """(3, 3) float64: the similarity mapping frame pixels to room pixels at `time` (seconds).
+
+    Both with pixel centres at integer coordinates, as OpenCV has them. A still camera: the identity.
+    The pan-zoom camera follows one phase: it pans right, back, left and back; it zooms in on the
+    middle of the room and out as it pans away (so the dancer stays in view); it dips and rises.
+    """
+    if scene.camera == "still":
+        return np.eye(3)
+    phase = 2 * np.pi * time / CAMERA_PERIOD
+    pan = np.sin(phase)  # -1 at the left end, 1 at the right end
+    scale = ZOOM_RANGE ** (pan**2 - 0.5)  # room pixels per frame pixel: < 1 zoomed in
+    margin_x, margin_y = room_margin(scene)
+    centre_x = margin_x + (scene.width - 1) / 2 + PAN[0] * scene.width * pan  # in room pixels
+    centre_y = margin_y + (scene.height - 1) / 2 + PAN[1] * scene.height * np.sin(2 * phase)
+    return np.array([[scale, 0, centre_x - scale * (scene.width - 1) / 2],
+                     [0, scale, centre_y - scale * (scene.height - 1) / 2],
+                     [0, 0, 1]])
+
+
+def camera_matrices(scene):
+    """(N, 3, 3) float64: camera_at for every frame of the video."""
+    return np.stack([camera_at(scene, index / scene.fps) for index in range(scene.n_frames)])
+
+
+def _apply(homography, points):
+    """Map (..., 2) points through a (3, 3) homography."""
+    mapped = np.asarray(points, dtype=np.float64) @ homography[:, :2].T + homography[:, 2]  # (..., 3)
+    return mapped[..., :2] / mapped[..., 2:]
+
+
+@lru_cache(maxsize=8)
+def _always_in_view(scene):
+    """(left, top, right, bottom): the part of the room that every view of the camera's path shows,
+    in pixels of the home view (continuous coordinates, as body_points has them)."""
+    corners = np.array([[-0.5, -0.5], [scene.width - 0.5, scene.height - 0.5]])  # the frame's outer corners
+    times = np.linspace(0, CAMERA_PERIOD, 721)  # the path repeats: one period, finely
+    views = np.array([_apply(camera_at(scene, time), corners) for time in times])  # (721, 2, 2), room pixels
+    left, top = views[:, 0].max(axis=0) + 0.5 - room_margin(scene)
+    right, bottom = views[:, 1].min(axis=0) + 0.5 - room_margin(scene)
+    return float(left), float(top), float(right), float(bottom)
+
+
+def check_in_view(appearance, scene):
+    """Raise ValueError if the person, arms up or out, could leave the pan-zoom camera's view."""
+    if scene.camera == "still":
+        return
+    a, stature = appearance, stature_pixels(appearance, scene)
+    reach_up = ANKLE_HEIGHT + a.shin + a.thigh + a.torso + a.upper_arm + a.forearm + 0.09  # hands raised
+    reach_out = 0.55 + max_travel(appearance, scene)  # arms out, as far as the dancer walks
+    home_x, sole_y = scene.person_x * scene.width, scene.feet_y * scene.height
+    left, top, right, bottom = _always_in_view(scene)
+    if (home_x - reach_out * stature < left or home_x + reach_out * stature > right
+            or sole_y - reach_up * stature < top or sole_y + 0.03 * stature > bottom):
+        raise ValueError(
+            f"the pan-zoom camera would lose the dancer ({stature:.0f} px tall at x {home_x:.0f}, feet at "
+            f"y {sole_y:.0f} in the home view; the room part always in view: x {left:.0f} to {right:.0f}, "
+            f"y {top:.0f} to {bottom:.0f}): make them smaller (camera_scale) or move them (person_x, "
+            f"feet_y), as the target-moving preset does")
+
+
 # --- body: forward kinematics ---------------------------------------------------------------------
 def stature_pixels(appearance, scene):
     return appearance.height * scene.camera_scale * scene.height
@@ -357,7 +444,12 @@ def stature_pixels(appearance, scene):
 def max_travel(appearance, scene):
     """How far (statures) the pelvis may walk from home with arms out and stay in the frame."""
     stature = stature_pixels(appearance, scene)
-    room = min(scene.person_x, 1 - scene.person_x) * scene.width - 0.04 * scene.width
+    if scene.camera == "still":
+        room = min(scene.person_x, 1 - scene.person_x) * scene.width - 0.04 * scene.width
+    else:  # stay where every view of the moving camera looks
+        left, _, right, _ = _always_in_view(scene)
+        home_x = scene.person_x * scene.width
+        room = min(home_x - left, right - home_x) - 0.04 * scene.width
     return float(np.clip((room - 0.55 * stature) / stature, 0, 0.3))
 
 
@@ -380,10 +472,11 @@ def _knee(hip, ankle, thigh, shin, outward):
     return hip + direction * along + normal * across
 
 
-def body_points(appearance, scene, pose):
-    """Joints and body-part anchors in pixels (continuous coordinates: pixel i covers [i, i+1])."""
+def body_points(appearance, scene, pose, offset=(0, 0)):
+    """Joints and body-part anchors in pixels (continuous coordinates: pixel i covers [i, i+1]) of the
+    frame, or of an image (the room) that holds the frame's home view at `offset` (x, y) pixels."""
     a, stature = appearance, stature_pixels(appearance, scene)
-    home_x, sole_y = scene.person_x * scene.width, scene.feet_y * scene.height
+    home_x, sole_y = scene.person_x * scene.width + offset[0], scene.feet_y * scene.height + offset[1]
     p = {"stature": stature, "sole_y": sole_y}
     for side, sign in (("left", 1), ("right", -1)):
         foot_x = getattr(pose, f"{side}_foot_x") + sign * STANCE / 2
@@ -440,8 +533,8 @@ FACE = {
 HAND = {"pinky": (0.052, -0.025), "index": (0.06, -0.008), "thumb": (0.042, 0.018)}  # (along, in)
 
 
-def landmarks_from_points(p, scene):
-    """The 33 MediaPipe landmarks (x, y normalised to the frame, z = 0, visibility = 1)."""
+def landmark_pixels(p):
+    """(33, 2) float64: the MediaPipe landmarks' x, y in the pixels the body points p are in."""
     stature, xy = p["stature"], {}
     for name, offsets in FACE.items():
         xy[name] = face_point(p, *offsets)
@@ -454,8 +547,13 @@ def landmarks_from_points(p, scene):
         sole = p[f"{side}_ankle"] + np.array([0, ANKLE_HEIGHT * stature])
         xy[f"{side}_heel"] = sole + np.array([-sign * 0.015, -0.052]) * stature  # hidden behind the shoe
         xy[f"{side}_foot_index"] = sole + np.array([sign * 0.025, -0.012]) * stature
+    return np.array([xy[name] for name in LANDMARK_NAMES])
+
+
+def landmarks_from_pixels(pixels, scene):
+    """(33, 4) float32 MediaPipe landmarks from frame pixels: x, y normalised, z = 0, visibility = 1."""
     landmarks = np.zeros((N_LANDMARKS, 4), dtype=np.float32)
-    landmarks[:, :2] = [xy[name] for name in LANDMARK_NAMES]
+    landmarks[:, :2] = pixels
     landmarks[:, :2] /= (scene.width, scene.height)
     landmarks[:, 3] = 1
     return landmarks
@@ -547,6 +645,182 @@ def background(scene):
                   _shade(scene.wall_bottom, 1.12), -1, cv2.LINE_AA, SHIFT)
     image.flags.writeable = False  # shared by every frame
     return image
+
+
+@lru_cache(maxsize=8)
+def room_image(scene):
+    """The empty room, uint8 BGR in room pixels: for a still camera, background(scene).
+
+    For the pan-zoom camera, a room ROOM_SIZE times the frame, the home view in its middle; things
+    on its wall and floor give feature matchers corners and edges wherever the camera looks.
+    """
+    if scene.camera == "still":
+        return background(scene)
+    margin_x, margin_y = room_margin(scene)
+    width, height = scene.width + 2 * margin_x, scene.height + 2 * margin_y
+    horizon = (margin_y + scene.horizon * scene.height) / height
+    walls = replace(scene, camera="still", width=width, height=height, horizon=horizon)
+    image = background(walls).copy()  # (height, width, 3): wall, skirting board, a mirror, floor
+    floor_top = int(walls.horizon * height)
+    _draw_floor_boards(image, floor_top, scene.floor_far, scene.floor_near)
+    _draw_furniture(image, floor_top)
+    image.flags.writeable = False  # shared by every frame
+    return image
+
+
+def _draw_floor_boards(image, floor_top, far_colour, near_colour):
+    """Rows of planks in perspective, each a little lighter or darker, with dark joints; a rug."""
+    height, width = image.shape[:2]
+    rng = np.random.default_rng(5)
+    vanish_y = floor_top - 0.9 * height  # where the lines into the distance meet, above the room
+    # A point on the floor `along` room widths from the middle, at `depth` (1 at the room's bottom edge).
+    at = lambda along, depth: (width / 2 + along * width / depth, vanish_y + (height - vanish_y) / depth)
+    depths = np.linspace((height - vanish_y) / (floor_top - vanish_y), 1, 8)  # row edges, far to near
+    plank = 0.3  # a plank's length, in room widths at depth 1
+    joint = _shade(far_colour, 0.55)
+    for far, near in zip(depths, depths[1:]):
+        nearness = (at(0, (far + near) / 2)[1] - floor_top) / (height - floor_top)
+        colour = np.add(far_colour, np.subtract(near_colour, far_colour) * nearness)
+        ends = np.arange(-depths[0] / 2 - rng.uniform(0, plank), depths[0] / 2 + plank, plank)
+        for left, right in zip(ends, ends[1:]):
+            corners = [at(left, far), at(right, far), at(right, near), at(left, near)]
+            cv2.fillConvexPoly(image, _fixed(corners), _shade(colour, rng.uniform(0.85, 1.12)),
+                               cv2.LINE_AA, SHIFT)
+        for end in ends:
+            cv2.line(image, tuple(_fixed(at(end, far))), tuple(_fixed(at(end, near))), joint, 1,
+                     cv2.LINE_AA, SHIFT)
+        cv2.line(image, tuple(_fixed((0, at(0, far)[1]))), tuple(_fixed((width, at(0, far)[1]))), joint, 1,
+                 cv2.LINE_AA, SHIFT)
+    # A rug where the dancer stands: a red border, a cream band, a red line, a green field.
+    rug_far, rug_near = np.interp((0.3, 0.85), (0, 1), (depths[0], 1))
+    for inset, colour in ((0, (45, 45, 140)), (0.1, (185, 210, 225)), (0.25, (45, 45, 140)),
+                          (0.31, (110, 140, 60))):  # fractions of the rug's half width and half depth
+        half = 0.16 * (1 - inset)
+        far, near = rug_far - (rug_far - rug_near) / 2 * inset, rug_near + (rug_far - rug_near) / 2 * inset
+        cv2.fillConvexPoly(image, _fixed([at(-half, far), at(half, far), at(half, near), at(-half, near)]),
+                           colour, cv2.LINE_AA, SHIFT)
+
+
+def _draw_furniture(image, floor_top):
+    """Pictures, a clock, a door, a shelf of books, a plant, a loudspeaker and a lamp (fixed places)."""
+    height, width = image.shape[:2]
+    rng = np.random.default_rng(7)
+    at = lambda x, y: np.array([x * width, y * floor_top])  # fractions of the room width, wall height
+    unit = width / 160  # the width of picture frames and outlines
+
+    def box(top_left, bottom_right, colour):
+        cv2.rectangle(image, tuple(_fixed(top_left)), tuple(_fixed(bottom_right)), colour, -1,
+                      cv2.LINE_AA, SHIFT)
+
+    def picture(top_left, bottom_right, frame_colour, canvas_colour):
+        """A framed picture with a shadow; returns its canvas's (top left, bottom right)."""
+        box(top_left + unit * 0.6, bottom_right + unit * 0.6, (120, 130, 140))
+        box(top_left, bottom_right, frame_colour)
+        box(top_left + unit, bottom_right - unit, canvas_colour)
+        return top_left + unit, bottom_right - unit
+
+    def circle(centre, radius, colour):
+        cv2.circle(image, tuple(_fixed(centre)), _fixed_length(radius)[0], colour, -1, cv2.LINE_AA, SHIFT)
+
+    def polygon(points, colour):
+        cv2.fillPoly(image, [_fixed(points)], colour, cv2.LINE_AA, SHIFT)
+
+    # A landscape in a gilt frame: sky, sun, a snowy mountain, green hills.
+    (x0, y0), (x1, y1) = picture(at(0.30, 0.2), at(0.43, 0.48), (40, 140, 190), (230, 195, 140))
+    size = np.array([x1 - x0, y1 - y0])
+    local = lambda u, v: np.array([x0, y0]) + size * (u, v)
+    circle(local(0.78, 0.25), 0.1 * size[0], (70, 210, 250))
+    polygon([local(0.05, 1), local(0.4, 0.22), local(0.8, 1)], (110, 100, 105))
+    polygon([local(0.3, 0.43), local(0.4, 0.22), local(0.5, 0.43), local(0.4, 0.37)], (245, 245, 245))
+    polygon([local(0, 0.7), local(0.35, 0.85), local(0.7, 0.62), local(1, 0.75), local(1, 1), local(0, 1)],
+            (60, 150, 70))
+    # A Mondrian: black bars between red, blue and yellow blocks on white.
+    (x0, y0), (x1, y1) = picture(at(0.585, 0.06), at(0.665, 0.44), (25, 25, 25), (240, 240, 240))
+    size = np.array([x1 - x0, y1 - y0])
+    local = lambda u, v: np.array([x0, y0]) + size * (u, v)
+    box(local(0, 0), local(0.6, 0.35), (40, 40, 200))
+    box(local(0.62, 0.72), local(1, 1), (150, 70, 30))
+    box(local(0, 0.82), local(0.25, 1), (40, 205, 240))
+    for u in (0.6, 0.25):
+        box(local(u, 0), local(u + 0.04, 1), (20, 20, 20))
+    for v in (0.35, 0.72, 0.82):
+        box(local(0, v), local(1, v + 0.025), (20, 20, 20))
+    # A target of rings above the dancer's head.
+    (x0, y0), (x1, y1) = picture(at(0.455, 0.05), at(0.545, 0.22), (40, 70, 110), (50, 90, 40))
+    centre, radius = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), 0.4 * min(x1 - x0, y1 - y0)
+    for fraction, colour in ((1, (235, 235, 235)), (0.75, (40, 40, 190)), (0.5, (235, 235, 235)),
+                             (0.25, (40, 40, 190))):
+        circle(centre, radius * fraction, colour)
+    # A print of stripes under the mirror.
+    (x0, y0), (x1, y1) = picture(at(0.09, 0.64), at(0.2, 0.84), (200, 200, 205), (60, 60, 60))
+    for k, colour in enumerate(((60, 170, 240), (80, 80, 220), (170, 110, 60))):
+        box((x0, y0 + (k + 0.5) / 4 * (y1 - y0)), (x1, y0 + (k + 0.9) / 4 * (y1 - y0)), colour)
+    # A clock at ten past ten.
+    centre, radius = at(0.73, 0.2), 0.028 * width
+    circle(centre, radius, (30, 30, 30))
+    circle(centre, radius * 0.88, (245, 245, 245))
+    for hour in range(12):
+        direction = np.array([np.sin(hour * np.pi / 6), -np.cos(hour * np.pi / 6)])
+        cv2.line(image, tuple(_fixed(centre + direction * radius * 0.65)),
+                 tuple(_fixed(centre + direction * radius * 0.82)), (30, 30, 30), max(1, int(unit / 2)),
+                 cv2.LINE_AA, SHIFT)
+    for angle, length in ((np.radians(-55), 0.5), (np.radians(60), 0.75)):  # hour hand, minute hand
+        hand = centre + np.array([np.sin(angle), -np.cos(angle)]) * radius * length
+        cv2.line(image, tuple(_fixed(centre)), tuple(_fixed(hand)), (20, 20, 20), max(1, int(unit * 0.8)),
+                 cv2.LINE_AA, SHIFT)
+    # A door with four panels and a brass knob, a light switch beside it.
+    box(at(0.795, 0.14), at(0.93, 1.0), (232, 236, 238))
+    box(at(0.795, 0.14) + unit * 1.5, (0.93 * width - unit * 1.5, floor_top), (60, 105, 150))
+    for u0, u1 in ((0.808, 0.855), (0.87, 0.917)):
+        for v0, v1 in ((0.2, 0.5), (0.58, 0.93)):
+            box(at(u0, v0), at(u1, v1), (40, 75, 115))
+            box(at(u0, v0) + unit * 0.7, at(u1, v1) - unit * 0.7, (70, 125, 175))
+    circle(at(0.9, 0.55), 0.006 * width, (20, 40, 60))
+    circle(at(0.9, 0.55), 0.0045 * width, (60, 170, 215))
+    box(at(0.775, 0.48), at(0.786, 0.54), (150, 150, 150))
+    box(at(0.775, 0.48) + unit * 0.3, at(0.786, 0.54) - unit * 0.3, (245, 245, 245))
+    # A shelf of books, a vase at its end.
+    shelf_y = 0.63 * floor_top
+    for x in (0.655, 0.765):
+        polygon([at(x, 0.63), at(x + 0.012, 0.63), at(x, 0.72)], (40, 60, 90))
+    x, palette = 0.648 * width, ((40, 40, 170), (140, 80, 30), (40, 130, 60), (50, 180, 220), (30, 30, 30),
+                                  (180, 180, 190), (110, 50, 120))
+    while x < 0.735 * width:
+        book_width, book_height = rng.uniform(0.006, 0.012) * width, rng.uniform(0.1, 0.17) * floor_top
+        colour = palette[rng.integers(len(palette))]
+        box((x, shelf_y - book_height), (x + book_width, shelf_y), _shade(colour, 0.7))
+        box((x + unit * 0.4, shelf_y - book_height + unit * 0.4), (x + book_width - unit * 0.4, shelf_y),
+            colour)
+        x += book_width + unit * 0.3
+    cv2.ellipse(image, tuple(_fixed(at(0.758, 0.63) - (0, 0.045 * floor_top))),
+                _fixed_length((0.011 * width, 0.045 * floor_top)), 0, 0, 360, (160, 90, 40), -1,
+                cv2.LINE_AA, SHIFT)
+    box(at(0.64, 0.63), at(0.785, 0.655), (50, 85, 125))
+    # A loudspeaker on the floor under the shelf.
+    top_left, bottom_right = at(0.7, 0.78), (0.745 * width, floor_top + 0.05 * height)
+    box(top_left, bottom_right, (35, 35, 35))
+    middle_x = (top_left[0] + bottom_right[0]) / 2
+    for v, radius in ((0.25, 0.007), (0.65, 0.016)):
+        centre = (middle_x, top_left[1] + v * (bottom_right[1] - top_left[1]))
+        circle(centre, radius * width, (110, 110, 110))
+        circle(centre, radius * width * 0.6, (15, 15, 15))
+    # A potted plant left of the dancer.
+    pot_top, pot_bottom = floor_top - 0.03 * height, floor_top + 0.06 * height
+    for k in range(11):
+        angle = np.radians(-75 + 150 * k / 10 + rng.uniform(-8, 8))
+        length = rng.uniform(0.08, 0.13) * height
+        direction = np.array([np.sin(angle), -np.cos(angle)])
+        cv2.ellipse(image, tuple(_fixed(at(0.26, 0) + (0, pot_top) + direction * length / 2)),
+                    _fixed_length((length / 2, rng.uniform(0.012, 0.02) * height)), np.degrees(angle) - 90,
+                    0, 360, ((40, 100, 35), (60, 140, 50), (30, 80, 25))[k % 3], -1, cv2.LINE_AA, SHIFT)
+    polygon([(0.235 * width, pot_top), (0.285 * width, pot_top), (0.277 * width, pot_bottom),
+             (0.243 * width, pot_bottom)], (60, 100, 185))
+    box((0.232 * width, pot_top - 0.01 * height), (0.288 * width, pot_top + 0.01 * height), (45, 80, 150))
+    # A floor lamp at the far right.
+    cv2.line(image, tuple(_fixed(at(0.965, 0.25))), tuple(_fixed((0.965 * width, floor_top + 0.04 * height))),
+             (40, 40, 40), max(1, int(unit)), cv2.LINE_AA, SHIFT)
+    polygon([at(0.95, 0.1), at(0.98, 0.1), at(0.99, 0.26), at(0.94, 0.26)], (170, 225, 240))
+    box((0.952 * width, floor_top + 0.035 * height), (0.978 * width, floor_top + 0.05 * height), (40, 40, 40))
 
 
 def draw_person(image, appearance, p):
@@ -665,18 +939,45 @@ def draw_arm(image, a, p, arm):
 
 
 def render_frame(appearance, scene, time_or_pose):
-    """One frame and its landmarks: time_or_pose is seconds into the choreography, or a Pose.
+    """One frame and its landmarks: time_or_pose is seconds into the choreography, or a Pose (seen
+    by the camera as it is at time 0).
 
     Returns (uint8 BGR frame of scene.height x scene.width, (33, 4) float32 landmarks).
     """
     if isinstance(time_or_pose, Pose):
-        pose = time_or_pose
+        pose, time = time_or_pose, 0.0
     else:
-        pose = pose_at(_choreography(appearance, scene), float(time_or_pose))
+        time = float(time_or_pose)
+        pose = pose_at(_choreography(appearance, scene), time)
+    if scene.camera != "still":
+        return _film_room(appearance, scene, pose, camera_at(scene, time))
     points = body_points(appearance, scene, pose)
     frame = background(scene).copy()
     draw_person(frame, appearance, points)
-    return frame, landmarks_from_points(points, scene)
+    return frame, landmarks_from_pixels(landmark_pixels(points), scene)
+
+
+def _film_room(appearance, scene, pose, camera):
+    """The person drawn in the room, seen through `camera` ((3, 3), frame pixels -> room pixels).
+
+    The camera's scale stays near 1, so bilinear resampling neither blurs nor aliases much.
+    Returns (uint8 BGR frame of scene.height x scene.width, (33, 4) float32 landmarks).
+    """
+    room = room_image(scene)
+    # Draw only on the part of the room in view, plus a pixel around it for the interpolation.
+    corners = _apply(camera, [[-0.5, -0.5], [scene.width - 0.5, scene.height - 0.5]])  # room pixels
+    x0, y0 = np.maximum(np.floor(corners[0]).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(corners[1]).astype(int) + 2, room.shape[1::-1])
+    canvas = room[y0:y1, x0:x1].copy()
+    margin_x, margin_y = room_margin(scene)
+    points = body_points(appearance, scene, pose, offset=(margin_x - x0, margin_y - y0))
+    draw_person(canvas, appearance, points)
+    frame_to_canvas = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ camera
+    frame = cv2.warpAffine(canvas, frame_to_canvas[:2], (scene.width, scene.height),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    # Landmarks: canvas pixels (continuous) -> frame pixels (continuous), through pixel centres.
+    pixels = _apply(np.linalg.inv(frame_to_canvas), landmark_pixels(points) - 0.5) + 0.5
+    return frame, landmarks_from_pixels(pixels, scene)
 
 
 @lru_cache(maxsize=8)
@@ -689,21 +990,30 @@ def ground_truth_path(video_path):
     return Path(video_path).with_suffix(".joints.npy")
 
 
+def camera_path(video_path):
+    return Path(video_path).with_suffix(".camera.npy")
+
+
 def params_path(video_path):
     return Path(video_path).with_suffix(".params.json")
 
 
 def _params(appearance, scene):
-    return {"renderer_version": RENDERER_VERSION, "appearance": asdict(appearance), "scene": asdict(scene)}
+    scene_params = asdict(scene)
+    if scene.camera == "still":  # as before cameras could move, so that those videos stay valid
+        del scene_params["camera"]
+    return {"renderer_version": RENDERER_VERSION, "appearance": asdict(appearance), "scene": scene_params}
 
 
 def make_video(path, appearance, scene, show_joints=False, progress=True):
-    """Render the whole choreography to `path` (H.264) with <path>.joints.npy and <path>.params.json.
+    """Render the whole choreography to `path` (H.264), with its ground truth beside it:
+    <path>.joints.npy (landmarks), <path>.camera.npy (cameras) and <path>.params.json.
 
     show_joints draws the ground-truth 13-joint skeleton on the frames, to check it by eye.
     Returns (path, ground truth (N, 33, 4) float32).
     """
     from tqdm import tqdm
+    check_in_view(appearance, scene)
     path, ground_truth = Path(path), []
 
     def frames():
@@ -715,6 +1025,7 @@ def make_video(path, appearance, scene, show_joints=False, progress=True):
     video_io.write_video(path, frames(), scene.fps)
     ground_truth = np.stack(ground_truth).astype(np.float32)
     np.save(ground_truth_path(path), ground_truth)
+    np.save(camera_path(path), camera_matrices(scene))
     params_path(path).write_text(json.dumps(_params(appearance, scene), indent=1))
     return path, ground_truth
 
@@ -725,6 +1036,16 @@ def load_ground_truth(video_path):
     if not joints_path.is_file():
         raise FileNotFoundError(f"no ground truth {joints_path} next to {video_path}")
     return np.load(joints_path).astype(np.float32)
+
+
+def load_camera(video_path):
+    """The (N, 3, 3) float64 cameras saved next to a rendered video: per frame, the homography from
+    frame pixels to room pixels (see camera_at; identities for a still camera)."""
+    cameras_path = camera_path(video_path)
+    if not cameras_path.is_file():
+        raise FileNotFoundError(f"no camera ground truth {cameras_path} next to {video_path} "
+                                f"(SyntheticDancer.make_video writes it)")
+    return np.load(cameras_path)
 
 
 PRESETS = {
@@ -740,6 +1061,11 @@ PRESETS = {
                            floor_far=(110, 110, 115), floor_near=(135, 135, 140), horizon=0.56,
                            feet_y=0.86, person_x=0.6, camera_scale=0.66, n_frames=150,
                            motion_seed=2, tempo=1.15)),
+    # The target's person in a wider room, filmed by the pan-zoom camera: smaller in the home view
+    # and higher up than in "target", so that they stay in view when the camera zooms in and pans.
+    "target-moving": (Appearance(height=0.66),
+                      SceneConfig(camera="pan-zoom", camera_scale=0.85, horizon=0.6, feet_y=0.84,
+                                  n_frames=300, motion_seed=1)),
 }
 
 
@@ -753,6 +1079,8 @@ def _default_video(preset, path, n_frames, size):
             and json.loads(params_path(path).read_text()) == wanted)
     if not done:
         make_video(path, appearance, scene)
+    if not camera_path(path).is_file():  # rendered before the cameras were saved
+        np.save(camera_path(path), camera_matrices(scene))
     print(f"{'wrote' if not done else 'found'} {path}")
     return path
 
@@ -767,34 +1095,49 @@ def default_source(path="data/synthetic/source.mp4", n_frames=150, size=(512, 38
     return _default_video("source", path, n_frames, size)
 
 
-def main():
+def default_target_moving(path="data/synthetic/target-moving.mp4", n_frames=300, size=(512, 384)):
+    """The target's person filmed by the pan-zoom camera; room_image and load_camera give the truth."""
+    return _default_video("target-moving", path, n_frames, size)
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Render a synthetic dancer video with its ground-truth MediaPipe landmarks "
-                    "(<OUT>.joints.npy, (N, 33, 4)) and parameters (<OUT>.params.json).")
+        allow_abbrev=False,
+        description="Render a synthetic dancer video with its ground truth beside it: MediaPipe "
+                    "landmarks (<OUT>.joints.npy, (N, 33, 4)), cameras (<OUT>.camera.npy, (N, 3, 3) "
+                    "homographies from frame pixels to room pixels) and parameters (<OUT>.params.json).")
     parser.add_argument("out", help="the video to write, e.g. data/synthetic/target.mp4")
-    parser.add_argument("--preset", choices=("target", "source", "random"), default="target",
-                        help="target: the default target person; source: the default source person; "
-                             "random: a random person drawn from --seed (in the target's room)")
+    parser.add_argument("--preset", choices=("target", "target-moving", "source", "random"), default="target",
+                        help="target: the default target person; target-moving: the same person filmed "
+                             "by the pan-zoom camera; source: the default source person; random: a random "
+                             "person drawn from --seed (in the target's room, or with --camera pan-zoom in "
+                             "target-moving's)")
+    parser.add_argument("--camera", choices=CAMERAS,
+                        help="still: the camera does not move; pan-zoom: it pans and zooms over a room "
+                             "wider than the frame (default: the preset's)")
     parser.add_argument("--frames", type=int, help="number of frames (default: the preset's)")
     parser.add_argument("--seed", type=int, help="seed of the choreography (default: the preset's)")
     parser.add_argument("--width", type=int, help="frame width in pixels, even (default 512)")
     parser.add_argument("--height", type=int, help="frame height in pixels, even (default 384)")
     parser.add_argument("--show-joints", action="store_true",
                         help="draw the ground-truth skeleton on the frames, to check it by eye")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.preset == "random":
-        appearance, scene = Appearance.random(args.seed or 0), PRESETS["target"][1]
+        room = "target-moving" if args.camera == "pan-zoom" else "target"
+        appearance, scene = Appearance.random(args.seed or 0), PRESETS[room][1]
     else:
         appearance, scene = PRESETS[args.preset]
     overrides = {"n_frames": args.frames, "motion_seed": args.seed,
-                 "width": args.width, "height": args.height}
+                 "width": args.width, "height": args.height, "camera": args.camera}
     try:
         scene = replace(scene, **{key: value for key, value in overrides.items() if value is not None})
+        check_in_view(appearance, scene)
     except ValueError as error:
         parser.error(str(error))
     path, ground_truth = make_video(args.out, appearance, scene, show_joints=args.show_joints)
-    print(f"wrote {path} ({len(ground_truth)} frames, {scene.width}x{scene.height} at {scene.fps:g} fps)")
-    print(f"wrote {ground_truth_path(path)} and {params_path(path)}")
+    print(f"wrote {path} ({len(ground_truth)} frames, {scene.width}x{scene.height} at {scene.fps:g} fps, "
+          f"{scene.camera} camera)")
+    print(f"wrote {ground_truth_path(path)}, {camera_path(path)} and {params_path(path)}")
 
 
 if __name__ == "__main__":

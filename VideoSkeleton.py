@@ -1,8 +1,10 @@
-"""Read a target video, find the person's skeleton in its frames, crop the person, cache both.
+"""Read a target video, find the person's skeleton and mask in its frames, crop the person, and
+cache them with the scene the person stands in.
 
-The generators train on (skeleton, crop) pairs from this cache. Every crop of a video is a square
-of the same size around the person, so the person has the same scale in every crop; the
-skeletons are in the crop's coordinates (0..1).
+The generators train on (skeleton, crop) pairs from this cache. Every crop is a square around the
+person whose side follows the camera's zoom, so a person at the same distance has the same size
+in every crop; the skeletons are in the crop's coordinates (0..1). Beside them (scene.py): the
+person's soft mask per crop, each frame's camera, and the background without the person.
 
     python VideoSkeleton.py ../shared/data/taichi2.mp4                 # build or reuse the cache
     python VideoSkeleton.py VIDEO --every 2 --crop-size 128 --force    # one frame in 2, recompute
@@ -17,21 +19,25 @@ import shutil
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
+import scene
 import video_io
 from Skeleton import N_LANDMARKS, PoseDetector, Skeleton, torso_lengths
 
 CACHE_ROOT = Path("data/cache")
-CACHE_FORMAT = 1  # bump when the cache's layout or crop rule changes: old caches are rebuilt
-CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video
+CACHE_FORMAT = 2  # bump when the cache's layout or crop rule changes: old caches are rebuilt
+CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video (at one zoom)
 SMALL_PERSON = 0.5  # a detection whose torso is under this x the video's median torso is dropped
 DETECTION_WORKERS = 2  # processes running MediaPipe at once (at most one per core)
 MIN_FRAMES_PER_WORKER = 150  # shorter videos are not worth starting worker processes for
+VALIDATION_FRACTION = 0.1  # the last 10 % of the kept frames, in time order, are held out
 
 
 class VideoSkeletonError(Exception):
@@ -85,8 +91,18 @@ def crop_square(frame, x0, y0, side, out_size):
     return cv2.resize(square, (out_size, out_size), interpolation=interpolation)
 
 
+def split_indices(n_frames, validation_fraction=VALIDATION_FRACTION):
+    """(train indices, validation indices): the validation part is the contiguous last 10 %.
+
+    A random split would put near-identical neighbouring frames on both sides and flatter the model.
+    """
+    n_validation = max(1, int(round(n_frames * validation_fraction))) if n_frames > 1 else 0
+    return list(range(n_frames - n_validation)), list(range(n_frames - n_validation, n_frames))
+
+
 class VideoSkeleton:
-    """The skeletons and person crops of one video, built once and then loaded from the cache.
+    """The skeletons, person crops and masks of one video and its scene, built once and then loaded
+    from the cache.
 
     `VideoSkeleton(path)` takes a video (cache built or reused) or a cache folder. Index i runs
     over the kept frames where a person was found, in time order.
@@ -104,6 +120,7 @@ class VideoSkeleton:
                 raise VideoSkeletonError("--every must be >= 1 and --crop-size >= 16")
             self.cache_dir = cache_folder(path, every, crop_size, cache_root)
             if force or not is_complete(self.cache_dir):
+                remove_older_formats(self.cache_dir, verbose)
                 build_cache(path, self.cache_dir, every, crop_size, verbose)
                 self.built = True
             elif verbose:
@@ -112,10 +129,15 @@ class VideoSkeleton:
 
     def _load(self):
         if not is_complete(self.cache_dir):
+            older = cache_format(self.cache_dir)
+            if older is not None and older != CACHE_FORMAT:
+                raise VideoSkeletonError(f"{self.cache_dir} is a cache of format {older}, this version reads "
+                                         f"format {CACHE_FORMAT}: rebuild it from its video")
             raise VideoSkeletonError(f"not a complete VideoSkeleton cache: {self.cache_dir}")
         self.meta = json.loads((self.cache_dir / "meta.json").read_text())
         self.skeletons = np.load(self.cache_dir / "skeletons.npy")  # (N, 33, 4) in crop coordinates
         self.images = np.load(self.cache_dir / "crops.npy", mmap_mode="r")  # (N, S, S, 3) uint8 BGR
+        self.masks = np.load(self.cache_dir / "masks.npy", mmap_mode="r")  # (N, S, S) uint8, person 255
         self.fps = self.meta["fps"]
         self.crop_size = self.meta["crop_size"]
         self.video_path = self.meta["source_path"]
@@ -131,8 +153,20 @@ class VideoSkeleton:
         """The person crop of kept frame i, crop_size x crop_size x 3 uint8 BGR."""
         return np.array(self.images[i])
 
+    def mask(self, i):
+        """The person's soft mask in the crop of kept frame i, crop_size x crop_size uint8 (255: person)."""
+        return np.array(self.masks[i])
+
     def frame_index(self, i):
         return self.meta["frame_indices"][i]
+
+    def crop_box(self, i):
+        """(x0, y0, side) of kept frame i's crop, in pixels of the video's frames."""
+        return tuple(self.meta["crop_boxes"][i])
+
+    def scene(self):
+        """The background, cameras and overlays (scene.Scene) of this video."""
+        return scene.Scene(self.cache_dir)
 
     def reduced(self):
         """All reduced skeletons as (N, 26) float32."""
@@ -141,44 +175,83 @@ class VideoSkeleton:
 
     def summary(self):
         m = self.meta
+        sides = [box[2] for box in m["crop_boxes"]]
+        side = f"{min(sides):.0f}" if max(sides) - min(sides) < 1 else f"{min(sides):.0f}-{max(sides):.0f}"
         return (f"{m['source_path']}: {m['n_frames_read']} frames read (every {m['every']}), "
                 f"person in {len(self)}, no person in {len(m['missing_frames'])}, "
                 f"dropped as too small {len(m['small_frames'])}; crops {self.crop_size}x{self.crop_size} "
-                f"from {m['crop_side_px']} px squares; cache {self.cache_dir}")
+                f"from {side} px squares; cache {self.cache_dir}\n{scene_summary(m['scene'])}")
 
 
 def cache_folder(video_path, every, crop_size, cache_root=CACHE_ROOT):
     """data/cache/<video name>-<hash of content and parameters>."""
-    key = f"{file_hash(video_path)}-every{every}-crop{crop_size}-format{CACHE_FORMAT}"
-    return Path(cache_root) / f"{Path(video_path).stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+    return Path(cache_root) / f"{Path(video_path).stem}-{cache_folder_key(file_hash(video_path), every, crop_size)}"
+
+
+def cache_folder_key(content_sha1, every, crop_size):
+    key = f"{content_sha1}-every{every}-crop{crop_size}-format{CACHE_FORMAT}"
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
 
 
 def is_complete(cache_dir):
     """A cache counts only when its metadata says it is complete and its arrays agree with it."""
+    cache_dir = Path(cache_dir)
     try:
-        meta = json.loads((Path(cache_dir) / "meta.json").read_text())
-        n = len(meta["frame_indices"])
-        skeletons = np.load(Path(cache_dir) / "skeletons.npy", mmap_mode="r")
-        crops = np.load(Path(cache_dir) / "crops.npy", mmap_mode="r")
+        meta = json.loads((cache_dir / "meta.json").read_text())
+        n, size = len(meta["frame_indices"]), meta["crop_size"]
+        skeletons = np.load(cache_dir / "skeletons.npy", mmap_mode="r")
+        crops = np.load(cache_dir / "crops.npy", mmap_mode="r")
+        masks = np.load(cache_dir / "masks.npy", mmap_mode="r")
+        cameras = np.load(cache_dir / "cameras.npy", mmap_mode="r")
+        scene_files = all((cache_dir / name).is_file() for name in SCENE_IMAGES)
         return (meta.get("format") == CACHE_FORMAT and skeletons.shape == (n, N_LANDMARKS, 4)
-                and crops.shape == (n, meta["crop_size"], meta["crop_size"], 3))
+                and crops.shape == (n, size, size, 3) and masks.shape == (n, size, size)
+                and cameras.shape == (n, 3, 3) and scene_files)
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
         return False
 
 
+def cache_format(cache_dir):
+    """The format number a cache folder says it has, or None."""
+    try:
+        return json.loads((Path(cache_dir) / "meta.json").read_text()).get("format")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def remove_older_formats(cache_dir, verbose):
+    """Delete caches of the same video and settings made by an older version, saying so in one line."""
+    stem = cache_dir.name.rsplit("-", 1)[0]
+    for other in cache_dir.parent.glob(f"{stem}-*"):
+        old = cache_format(other)
+        if other != cache_dir and old is not None and old != CACHE_FORMAT and same_source(other, cache_dir):
+            if verbose:
+                print(f"cache {other} has format {old}, this version needs {CACHE_FORMAT}: rebuilding it")
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def same_source(old_dir, new_dir):
+    """True when an old cache was made from the same video content with the same settings."""
+    old = json.loads((old_dir / "meta.json").read_text())
+    key = new_dir.name
+    return cache_folder_key(old["content_sha1"], old["every"], old["crop_size"]) == key.rsplit("-", 1)[1]
+
+
 def detect_range(video_path, every, start, stop, on_frame=None):
-    """MediaPipe (video mode) on the kept frames with start <= index < stop: {index: (33, 4) or None}.
-    `on_frame()` is called after each frame (progress)."""
+    """MediaPipe (video mode, with its person mask) on the kept frames with start <= index < stop:
+    {index: ((33, 4) landmarks, scene.Observation) or None}. `on_frame()` is called after each
+    frame (progress)."""
     found = {}
-    with PoseDetector(video=True) as detector:
+    # The scene's share of the work runs in a thread beside MediaPipe's, which leaves a core part idle.
+    with PoseDetector(video=True, segmentation=True) as detector, ThreadPoolExecutor(1) as observer:
         for index, frame in video_io.iter_frames(video_path, every, start=start):
             if index >= stop:
                 break
-            skeleton = detector.detect(frame)
-            found[index] = None if skeleton is None else skeleton.landmarks
+            skeleton, mask = detector.detect_with_mask(frame)
+            found[index] = None if skeleton is None else (skeleton.landmarks, observer.submit(scene.observe, frame, mask))
             if on_frame is not None:
                 on_frame()
-    return found
+    return {index: seen and (seen[0], seen[1].result()) for index, seen in found.items()}
 
 
 _counter = None  # frames done, shared by the detection workers
@@ -205,7 +278,8 @@ def detect_skeletons(video_path, every, verbose, workers=None):
 
     MediaPipe keeps about one core busy, so a long video is cut into one contiguous part per core,
     each tracked by its own detector in its own process (decoding overlaps with detection in a
-    thread in each). Returns (video info, {frame index: Skeleton in frame coordinates or None}).
+    thread in each). Returns (video info, {frame index: (Skeleton in frame coordinates,
+    scene.Observation) or None}).
     """
     info = video_io.video_info(video_path)
     expected = (info.n_frames + every - 1) // every if info.n_frames > 0 else None
@@ -220,7 +294,7 @@ def detect_skeletons(video_path, every, verbose, workers=None):
     bar.close()
     if not found:
         raise VideoSkeletonError(f"no frame could be decoded from {video_path}")
-    return info, {i: None if lm is None else Skeleton(lm) for i, lm in sorted(found.items())}
+    return info, {i: None if seen is None else (Skeleton(seen[0]), seen[1]) for i, seen in sorted(found.items())}
 
 
 def detect_in_parallel(video_path, every, n_frames, workers, bar):
@@ -246,29 +320,61 @@ def detect_in_parallel(video_path, every, n_frames, workers, bar):
         pool.join()
 
 
-def plan_crops(info, detections, crop_margin=CROP_MARGIN):
-    """Keep plausible detections and give each a square crop of one common side.
+def plan_crops(info, detections, crop_size, crop_margin=CROP_MARGIN):
+    """Keep plausible detections, register the camera of each, and give each a square crop.
 
     Drops detections much smaller than the video's typical person (a thumbnail in a transition
-    graphic, a poster on the wall). The side covers the person's extent in 98 % of frames; the
-    centres follow the person, smoothed over half a second.
+    graphic, a poster on the wall). The side follows the camera's zoom, so a person at the same
+    distance has the same size in every crop, and covers the person's extent in 98 % of frames;
+    the centres follow the person, smoothed over half a second. Returns a CropPlan.
     """
-    found = {i: s for i, s in detections.items() if s is not None}
+    found = {i: seen for i, seen in detections.items() if seen is not None}
     if not found:
         raise VideoSkeletonError(f"no person detected in any frame of {info.path}")
-    torsos = dict(zip(found, torso_lengths(np.stack([s.landmarks for s in found.values()]))))
+    torsos = dict(zip(found, torso_lengths(np.stack([s.landmarks for s, _ in found.values()]))))
     median_torso = np.median(list(torsos.values()))
     kept = sorted(i for i in found if torsos[i] >= SMALL_PERSON * median_torso)
-    small = sorted(set(found) - set(kept))
-    boxes = np.array([person_box(found[i], (info.width, info.height)) for i in kept])  # (N, 4)
+    cameras, report, overlay = scene.register([found[i][1] for i in kept])  # (N, 3, 3) working pixels
+    boxes = np.array([person_box(found[i][0], (info.width, info.height)) for i in kept])  # (N, 4)
     extent = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    side = float(np.percentile(extent, 98) * crop_margin)
-    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], axis=1)
+    zoom = camera_zoom(cameras, report)  # (N,) frame pixels -> reference pixels
     every = kept[1] - kept[0] if len(kept) > 1 else 1
-    centres = smooth_track(centres, max(1, int(round(info.fps / 2 / every))))
-    crop_boxes = [(float(cx - side / 2), float(cy - side / 2), side) for cx, cy in centres]
-    missing = sorted(i for i, s in detections.items() if s is None)
-    return kept, small, missing, crop_boxes, found
+    window = max(1, int(round(info.fps / 2 / every)))
+    side_in_reference = float(np.percentile(extent * zoom, 98) * crop_margin)
+    sides = np.exp(smooth_track(np.log(side_in_reference / zoom)[:, None], window))[:, 0]
+    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], axis=1)
+    centres = smooth_track(centres, window)
+    crop_boxes = [(float(cx - side / 2), float(cy - side / 2), float(side)) for (cx, cy), side in zip(centres, sides)]
+    return CropPlan(kept=kept, small=sorted(set(found) - set(kept)),
+                    missing=sorted(i for i, seen in detections.items() if seen is None),
+                    crop_boxes=crop_boxes, skeletons={i: found[i][0] for i in kept},
+                    observations={i: found[i][1] for i in kept}, cameras=cameras, scene_report=report,
+                    overlay=overlay)
+
+
+def camera_zoom(cameras, report):
+    """(N,) each kept frame's zoom against the reference view, for the crop sides: 1 everywhere
+    when the camera could not be registered; frames between registered ones take the zoom of their
+    neighbours in time (their camera stays unknown)."""
+    zoom = scene.zoom(cameras)
+    registered = np.isfinite(zoom)
+    if report["camera"] == scene.NOT_REGISTRABLE or not registered.any():
+        return np.ones(len(cameras))
+    positions = np.arange(len(cameras))
+    return np.interp(positions, positions[registered], zoom[registered])
+
+
+@dataclass
+class CropPlan:
+    kept: list  # frame indices with a person of plausible size, in time order
+    small: list  # frame indices whose person was dropped as too small
+    missing: list  # frame indices with no person
+    crop_boxes: list  # per kept frame, (x0, y0, side) in frame pixels
+    skeletons: dict  # frame index -> Skeleton in frame coordinates
+    observations: dict  # frame index -> scene.Observation
+    cameras: np.ndarray  # (N, 3, 3) working pixels of each kept frame -> reference working pixels
+    scene_report: dict
+    overlay: np.ndarray  # (th, tw) bool, burned-in overlays (empty unless the camera moves)
 
 
 def remove_abandoned_partials(cache_dir):
@@ -283,9 +389,13 @@ def remove_abandoned_partials(cache_dir):
             pass
 
 
+SCENE_IMAGES = ("background.png", "background_unseen.png", "overlay.png")
+
+
 def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
-    """Detect, plan the crops, then write crops and skeletons into a temporary folder that is
-    renamed into place only when complete, so an interrupted run never leaves a usable-looking cache."""
+    """Detect and register (pass 1), plan the crops, then crop frames and masks and build the
+    background (pass 2), into a temporary folder that is renamed into place only when complete, so
+    an interrupted run never leaves a usable-looking cache."""
     started = time.time()
     cache_dir = Path(cache_dir)
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -293,25 +403,26 @@ def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
     partial_dir = cache_dir.with_name(f".{cache_dir.name}.partial-{os.getpid()}")
     try:
         info, detections = detect_skeletons(video_path, every, verbose)
-        kept, small, missing, crop_boxes, found = plan_crops(info, detections)
+        plan = plan_crops(info, detections, crop_size)
         partial_dir.mkdir()
         frame_size = (info.width, info.height)
-        skeletons = np.stack([found[i].to_crop(box, frame_size).landmarks for i, box in zip(kept, crop_boxes)])
+        skeletons = np.stack([plan.skeletons[i].to_crop(box, frame_size).landmarks
+                              for i, box in zip(plan.kept, plan.crop_boxes)])
         np.save(partial_dir / "skeletons.npy", skeletons.astype(np.float32))
-        crops = np.lib.format.open_memmap(partial_dir / "crops.npy", mode="w+", dtype=np.uint8,
-                                          shape=(len(kept), crop_size, crop_size, 3))
-        box_of = dict(zip(kept, crop_boxes))
-        position = 0
-        for index, frame in tqdm(video_io.iter_frames(video_path, every), total=len(detections),
-                                 desc="cropping", unit="frame", disable=not verbose):
-            if index in box_of:
-                crops[position] = crop_square(frame, *box_of[index], crop_size)
-                position += 1
-        if position != len(kept):
-            raise VideoSkeletonError(f"{video_path} decoded differently on the second pass")
-        crops.flush()
-        del crops
-        meta = cache_metadata(video_path, info, every, crop_size, detections, kept, small, missing, crop_boxes)
+        mosaic = crop_frames(video_path, every, plan, crop_size, frame_size, partial_dir, len(detections), verbose)
+        background, never_seen, overlay_image, overlay_mask = mosaic.finish()
+        cv2.imwrite(str(partial_dir / "background.png"), background)
+        cv2.imwrite(str(partial_dir / "background_unseen.png"), never_seen.astype(np.uint8) * 255)
+        cv2.imwrite(str(partial_dir / "overlay.png"), np.dstack([overlay_image, overlay_mask.astype(np.uint8) * 255]))
+        cameras = np.stack([mosaic.canvas_camera(c) for c in plan.cameras])  # frame px -> background px
+        np.save(partial_dir / "cameras.npy", cameras)
+        meta = cache_metadata(video_path, info, every, crop_size, detections, plan)
+        meta["scene"] = dict(plan.scene_report, reference_frame=plan.kept[plan.scene_report["reference"]],
+                             frame_size=list(frame_size), background_size=list(background.shape[1::-1]),
+                             background_scale=round(mosaic.scale, 4), mosaic_frames=len(mosaic.samples),
+                             residual=round(mosaic.residual, 2),
+                             never_seen=round(float(never_seen.mean()), 4))
+        del meta["scene"]["reference"]
         meta["seconds_to_build"] = round(time.time() - started, 2)
         (partial_dir / "meta.json").write_text(json.dumps(meta, indent=1))
         if cache_dir.exists():
@@ -323,7 +434,42 @@ def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
         shutil.rmtree(partial_dir, ignore_errors=True)
 
 
-def cache_metadata(video_path, info, every, crop_size, detections, kept, small, missing, crop_boxes):
+def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frames, verbose):
+    """Pass 2: write each kept frame's crop and mask crop (crops.npy, masks.npy) and hand the
+    training frames that vote for the background to a scene.MosaicBuilder, which is returned."""
+    n = len(plan.kept)
+    crops = np.lib.format.open_memmap(out_dir / "crops.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size, 3))
+    masks = np.lib.format.open_memmap(out_dir / "masks.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size))
+    train, _ = split_indices(n)
+    registered = [k for k in train if np.isfinite(plan.cameras[k]).all()] or train
+    cameras = plan.cameras if plan.scene_report["camera"] != scene.NOT_REGISTRABLE else np.tile(np.eye(3), (n, 1, 1))
+    voters = set(np.array(registered)[np.linspace(0, len(registered) - 1, min(len(registered), scene.MOSAIC_FRAMES))
+                                      .round().astype(int)].tolist())
+    median_side = float(np.median([box[2] for box in plan.crop_boxes]))
+    mosaic = scene.MosaicBuilder(cameras[sorted(voters)], frame_size, median_side, crop_size, plan.overlay)
+    position_of = {index: k for k, index in enumerate(plan.kept)}
+    to_work = scene.resizing(scene.work_scale(frame_size))
+    for index, frame in tqdm(video_io.iter_frames(video_path, every), total=n_frames,
+                             desc="cropping", unit="frame", disable=not verbose):
+        k = position_of.get(index)
+        if k is None:
+            continue
+        box = plan.crop_boxes[k]
+        crops[k] = crop_square(frame, *box, crop_size)
+        crop_to_mask = to_work @ scene.crop_matrix(box, crop_size)  # crop pixels -> working pixels
+        masks[k] = cv2.warpAffine(plan.observations[index].mask, crop_to_mask[:2], (crop_size, crop_size),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        if k in voters:
+            mosaic.add(frame, plan.observations[index].mask, cameras[k])
+        position_of.pop(index)
+    if position_of:
+        raise VideoSkeletonError(f"{video_path} decoded differently on the second pass")
+    crops.flush()
+    masks.flush()
+    return mosaic
+
+
+def cache_metadata(video_path, info, every, crop_size, detections, plan):
     import mediapipe
     return {
         "format": CACHE_FORMAT,
@@ -335,14 +481,24 @@ def cache_metadata(video_path, info, every, crop_size, detections, kept, small, 
         "video_fps": info.fps,
         "frame_size": [info.width, info.height],
         "n_frames_read": len(detections),
-        "frame_indices": kept,
-        "missing_frames": missing,
-        "small_frames": small,
-        "crop_boxes": [[round(v, 2) for v in box] for box in crop_boxes],
-        "crop_side_px": round(crop_boxes[0][2], 1),
+        "frame_indices": plan.kept,
+        "missing_frames": plan.missing,
+        "small_frames": plan.small,
+        "crop_boxes": [[round(v, 2) for v in box] for box in plan.crop_boxes],
         "versions": {"mediapipe": mediapipe.__version__, "opencv": cv2.__version__, "numpy": np.__version__},
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
+
+
+def scene_summary(report):
+    """One line on the scene: what camera was found and how well its background fits."""
+    counts = f"{report['registered']} of {report['frames']} kept frames registered"
+    shots = f", {report['shots']} views" if report["shots"] > 1 else ""
+    if report["camera"] == scene.NOT_REGISTRABLE:
+        return (f"scene: not registrable ({counts}): crops keep one size and the background is a still "
+                f"plate, as for a still camera")
+    return (f"scene: {report['camera']} ({counts}{shots}); background residual {report['residual']:.1f} "
+            f"grey levels, {100 * report['never_seen']:.0f} % of it never uncovered (inpainted)")
 
 
 def parse_args(argv=None):

@@ -26,9 +26,10 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from VideoSkeleton import VALIDATION_FRACTION, split_indices  # noqa: F401  (the held-out split is the cache's)
+
 
 MODELS_ROOT = Path("data/models")
-VALIDATION_FRACTION = 0.1  # the last 10 % of the target's frames, in time order, are never trained on
 CHECKPOINT_FORMAT = 1
 
 
@@ -116,15 +117,6 @@ def generating_network(networks):
 
 
 # --- data ---------------------------------------------------------------------------------------
-def split_indices(n_frames, validation_fraction=VALIDATION_FRACTION):
-    """(train indices, validation indices): the validation part is the contiguous last 10 %.
-
-    A random split would put near-identical neighbouring frames on both sides and flatter the model.
-    """
-    n_validation = max(1, int(round(n_frames * validation_fraction))) if n_frames > 1 else 0
-    return list(range(n_frames - n_validation)), list(range(n_frames - n_validation, n_frames))
-
-
 def images_to_tensor(images):
     """uint8 BGR (N, H, W, 3) -> float RGB (N, 3, H, W) in [-1, 1]: the only way in."""
     array = np.ascontiguousarray(np.asarray(images)[..., ::-1])

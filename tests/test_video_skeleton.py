@@ -290,7 +290,7 @@ def test_parallel_detection_agrees_with_one_process(taichi2):
     _, one = detect_skeletons(taichi2, every=3, verbose=False, workers=1)
     _, two = detect_skeletons(taichi2, every=3, verbose=False, workers=2)
     assert list(one) == list(two) == list(range(0, 901, 3))
-    joints = lambda found: np.stack([found[i].joints() for i in found]) * (960, 720)  # (N, 13, 2) px
+    joints = lambda found: np.stack([found[i][0].joints() for i in found]) * (960, 720)  # (N, 13, 2) px
     error = np.linalg.norm(joints(one) - joints(two), axis=-1).mean(axis=1)  # (N,)
     assert np.median(error) < 0.5  # identical away from where the second process starts tracking
     assert error.max() < 30
