@@ -28,6 +28,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 from tqdm import tqdm
 
+import scene
 import video_io
 from DanceDemo import GENERATORS, DanceDemoError, generator_name, load_generator, output_paths
 from GenNearest import GenNearest
@@ -54,11 +55,13 @@ def unit_rgb(image):
 def ssim(image, reference):
     """SSIM of two uint8 BGR images of one size: Gaussian window (sigma 1.5), K1 0.01, K2 0.03,
     data range 1, mean over the RGB channels (exactly scikit-image's call in EVALUATION.md)."""
-    return float(ssim_map(image, reference).mean())
+    return float(structural_similarity(unit_rgb(image), unit_rgb(reference), channel_axis=-1, gaussian_weights=True,
+                                       sigma=1.5, use_sample_covariance=False, data_range=1))
 
 
 def ssim_map(image, reference):
-    """(H, W) SSIM map of two uint8 BGR images, as `ssim` computes it, averaged over channels."""
+    """(H, W) SSIM map of two uint8 BGR images with `ssim`'s settings, averaged over channels (the
+    whole map: `ssim` itself leaves out a border of the window's half width)."""
     _, full = structural_similarity(unit_rgb(image), unit_rgb(reference), channel_axis=-1, gaussian_weights=True,
                                     sigma=1.5, use_sample_covariance=False, data_range=1, full=True)
     return full.mean(axis=-1)
@@ -136,6 +139,38 @@ def flicker(frames):
             count += 1
         previous = frame
     return total / count if count else math.nan
+
+
+# --- the scene model against a synthetic ground truth ------------------------------------------------
+def registration_errors(cameras, true_cameras, reference, frame_size):
+    """(M,) mean displacement in pixels of the frame's corners between each registered camera and
+    the true one, both taken relative to position `reference`: cameras (N, 3, 3) map frame pixels
+    to background pixels (NaN where unregistered), true_cameras (N, 3, 3) frame pixels to the room's."""
+    width, height = frame_size
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    errors = []
+    for camera, true in zip(cameras, true_cameras):
+        if np.isfinite(camera).all():
+            estimated = np.linalg.inv(cameras[reference]) @ camera
+            exact = np.linalg.inv(true_cameras[reference]) @ true
+            errors.append(np.linalg.norm(scene.apply(estimated, corners) - scene.apply(exact, corners), axis=1).mean())
+    return np.array(errors)
+
+
+def mosaic_error(background, never_seen, reference_camera, true_reference_camera, room):
+    """(mean absolute error 0-255, share of the background compared): the background against the
+    true empty room brought to its pixels, over what the background saw (one pixel in from edges)."""
+    room_to_background = reference_camera @ np.linalg.inv(true_reference_camera)
+    shrink = min(1.0, float(np.sqrt(abs(np.linalg.det(room_to_background[:2, :2])))))
+    if shrink < 1:  # shrink the room first, as the background was made from shrunk frames
+        room = cv2.resize(room, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+        room_to_background = room_to_background @ np.linalg.inv(scene.resizing(shrink))
+    size = background.shape[1::-1]
+    true_background = cv2.warpPerspective(room, room_to_background, size, flags=cv2.INTER_LINEAR)
+    inside = cv2.warpPerspective(np.full(room.shape[:2], 255, np.uint8), room_to_background, size) > 250
+    compared = cv2.erode((inside & ~never_seen).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    error = np.abs(background.astype(np.int16) - true_background).mean(axis=2)
+    return float(error[compared].mean()), float(compared.mean())
 
 
 # --- self-reconstruction on the validation frames ----------------------------------------------------

@@ -998,6 +998,12 @@ def params_path(video_path):
     return Path(video_path).with_suffix(".params.json")
 
 
+def scene_of(video_path):
+    """The SceneConfig a rendered video was made with, read from its <video>.params.json."""
+    saved = json.loads(params_path(video_path).read_text())["scene"]
+    return SceneConfig(**{key: tuple(value) if isinstance(value, list) else value for key, value in saved.items()})
+
+
 def _params(appearance, scene):
     scene_params = asdict(scene)
     if scene.camera == "still":  # as before cameras could move, so that those videos stay valid

@@ -29,7 +29,9 @@ import numpy as np
 
 WORK_SIDE = 480  # masks and features are computed on frames scaled so their longer side is this
 THUMB_SIDE = 160  # thumbnails (overlay detection, still-camera check) have this longer side
-N_FEATURES = 2000  # ORB features per frame
+N_FEATURES = 2000  # ORB features per frame (overlay text may take many of them) ...
+MATCHED_FEATURES = 300  # ... of which at most this many, the strongest outside overlays, are matched
+ORB_LEVELS = 4  # pyramid levels: frames are matched to keyframes a few percent of zoom away
 FAST_THRESHOLD = 5  # low: walls and floors have faint corners
 PERSON_MARGIN = 0.02  # the person mask is widened by this fraction of the working side
 PERSON_THRESHOLD = 0.25  # mask values above this (0..1) count as person when excluding pixels
@@ -40,6 +42,7 @@ RECENT_KEYFRAMES = 4  # a frame is matched against this many of its shot's lates
 KEYFRAME_MOTION = 0.04  # a new keyframe when the view moved this fraction of the width
 STATIC_RANGE = 10  # grey levels: a pixel whose value spans less than this over the video is overlay
 STILL_TOLERANCE = 0.005  # a view whose corners stay within this fraction of the width is still
+STILL_GREY = 3  # grey levels: two thumbnails closer than this, the person aside, show one view
 VIEW_JUMP = 0.03  # a move this large (of the width) from one kept frame to the next is a cut
 MOSAIC_FRAMES = 64  # training frames that vote in the background median
 MOSAIC_OVERSAMPLE = 1.25  # the mosaic has this many pixels per crop pixel (at most the frame's)
@@ -83,7 +86,7 @@ class Observation:
     """What registration and the mosaic need of one frame, at working resolution."""
     mask: np.ndarray  # (h, w) uint8 0..255, the person
     thumbnail: np.ndarray  # (th, tw) uint8 grey
-    points: np.ndarray  # (K, 2) float32 feature positions, working pixels
+    points: np.ndarray  # (K, 2) float32 feature positions, working pixels, strongest first
     descriptors: np.ndarray  # (K, 32) uint8 ORB descriptors
 
 
@@ -94,7 +97,7 @@ def observe(frame, person_mask):
     """The Observation of a BGR frame and MediaPipe's person mask (float 0..1 of the frame's size)."""
     global _orb
     if _orb is None:
-        _orb = cv2.ORB_create(N_FEATURES, fastThreshold=FAST_THRESHOLD)
+        _orb = cv2.ORB_create(N_FEATURES, fastThreshold=FAST_THRESHOLD, nlevels=ORB_LEVELS)
     height, width = frame.shape[:2]
     size = scaled_size((width, height), work_scale((width, height)))
     grey = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
@@ -102,10 +105,11 @@ def observe(frame, person_mask):
     mask = np.clip(mask * 255 + 0.5, 0, 255).astype(np.uint8)
     thumbnail = cv2.resize(grey, scaled_size(size, THUMB_SIDE / max(size)), interpolation=cv2.INTER_AREA)
     keypoints, descriptors = _orb.detectAndCompute(grey, 255 - widened_person(mask))
-    points = np.float32([k.pt for k in keypoints]).reshape(-1, 2)
     if descriptors is None:
-        descriptors = np.zeros((0, 32), np.uint8)
-    return Observation(mask, thumbnail, points, descriptors)
+        return Observation(mask, thumbnail, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    strongest = np.argsort([-k.response for k in keypoints], kind="stable")
+    points = np.float32([keypoints[i].pt for i in strongest]).reshape(-1, 2)
+    return Observation(mask, thumbnail, points, descriptors[strongest])
 
 
 def widened_person(mask):
@@ -132,7 +136,8 @@ def static_overlay(observations):
 
 
 def background_features(observation, overlay):
-    """Feature points and descriptors outside the overlay (widened by a few thumbnail pixels)."""
+    """The strongest feature points and descriptors outside the overlay (widened by a few thumbnail
+    pixels)."""
     if len(observation.points) == 0:
         return observation.points, observation.descriptors
     height, width = observation.mask.shape
@@ -140,7 +145,7 @@ def background_features(observation, overlay):
     th, tw = overlay.shape
     cols = np.clip((observation.points[:, 0] * tw / width).astype(int), 0, tw - 1)
     rows = np.clip((observation.points[:, 1] * th / height).astype(int), 0, th - 1)
-    keep = near_overlay[rows, cols] == 0
+    keep = np.flatnonzero(near_overlay[rows, cols] == 0)[:MATCHED_FEATURES]
     return observation.points[keep], observation.descriptors[keep]
 
 
@@ -223,12 +228,12 @@ def register(observations):
     """
     width = observations[0].mask.shape[1]
     overlay = static_overlay(observations)
-    cameras, report = track([background_features(o, overlay) for o in observations], width)
+    cameras, report = track(observations, [background_features(o, overlay) for o in observations], width)
     if report["camera"] == NOT_REGISTRABLE and overlay.any():
         # Little of the picture changes: a still camera, whose scene is all "overlay". Its
         # features, overlay and all, must then show that it does not move.
         all_features = [(o.points, o.descriptors) for o in observations]
-        still_cameras, still_report = track(all_features, width)
+        still_cameras, still_report = track(observations, all_features, width)
         if still_report["camera"] == STILL:
             cameras, report = still_cameras, still_report
     if report["camera"] != MOVING:
@@ -236,9 +241,10 @@ def register(observations):
     return cameras, report, overlay
 
 
-def track(features, width):
+def track(observations, features, width):
     """Register every frame's (points, descriptors) against the keyframes of its shot, then join
-    the shots (`join_shots`). Returns (cameras, report) as `register` does."""
+    the shots (`join_shots`). A frame too bare to match whose picture, the person aside, is the
+    previous frame's keeps its camera. Returns (cameras, report) as `register` does."""
     shots, shot_of = [], []
     cameras = np.full((len(features), 3, 3), np.nan)
     for t, (points, descriptors) in enumerate(features):
@@ -250,6 +256,8 @@ def track(features, width):
             camera, inliers = fit_similarity(*correspondences(descriptors, points, key_descriptors, key_points))
             if camera is not None and inliers > best:
                 matched, best = (s, camera), inliers
+        if matched is None and t > 0 and same_picture(observations[t - 1], observations[t]):
+            matched = shot_of[-1], cameras[t - 1]
         if matched is None:  # a new shot, with this frame as its reference
             shots.append(Shot([], [points], [descriptors], np.eye(3)))
             matched = len(shots) - 1, np.eye(3)
@@ -264,6 +272,16 @@ def track(features, width):
             shots[s].key_descriptors.append(descriptors)
             shots[s].last_key_camera = camera
     return join_shots(shots, cameras, width)
+
+
+def same_picture(before, after):
+    """True when two frames' thumbnails agree, where neither shows the person, within STILL_GREY."""
+    size = before.thumbnail.shape[::-1]
+    person = [cv2.resize(widened_person(o.mask), size, interpolation=cv2.INTER_AREA) > 0 for o in (before, after)]
+    both = ~(person[0] | person[1])
+    if both.mean() < 0.3:
+        return False
+    return np.abs(before.thumbnail.astype(np.int16) - after.thumbnail)[both].mean() < STILL_GREY
 
 
 def join_shots(shots, cameras, width):
@@ -318,7 +336,7 @@ def still_views(cameras, width):
 
 def zoom(cameras):
     """(N,) the scale of each camera (frame pixels to background pixels), NaN where unregistered."""
-    return np.sqrt(np.abs(np.linalg.det(cameras[:, :2, :2])))
+    return np.sqrt(np.abs(cameras[:, 0, 0] * cameras[:, 1, 1] - cameras[:, 0, 1] * cameras[:, 1, 0]))
 
 
 # --- 3. the background mosaic -------------------------------------------------------------------

@@ -18,16 +18,13 @@
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import scene  # noqa: E402  (needs the repository on the path first)
-import SyntheticDancer  # noqa: E402
-from Evaluate import person_region, region_ssim  # noqa: E402
+import SyntheticDancer  # noqa: E402  (needs the repository on the path first)
+from Evaluate import mosaic_error, person_region, region_ssim, registration_errors  # noqa: E402
 from Skeleton import PoseDetector, Skeleton, torso_lengths  # noqa: E402
 from VideoSkeleton import CROP_MARGIN, VideoSkeleton, person_box, split_indices  # noqa: E402
 
@@ -69,33 +66,15 @@ def torso_ratios(video_skeleton):
 
 
 def synthetic_figures(video_skeleton, video_path):
-    """(registration error px mean, max, as % of width; mosaic MAE 0-255, share of room compared)."""
-    truth = SyntheticDancer.load_camera(video_path)  # (F, 3, 3) frame px -> room px
-    params = json.loads(SyntheticDancer.params_path(video_path).read_text())["scene"]
-    room = SyntheticDancer.room_image(SyntheticDancer.SceneConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                                                     for k, v in params.items()}))
-    scene_model, frames = video_skeleton.scene(), video_skeleton.meta["frame_indices"]
-    reference = frames.index(scene_model.reference)
-    width, height = scene_model.frame_size
-    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    errors = []
-    for k, f in enumerate(frames):
-        if np.isfinite(scene_model.cameras[k]).all():
-            estimated = np.linalg.inv(scene_model.cameras[reference]) @ scene_model.cameras[k]
-            true = np.linalg.inv(truth[scene_model.reference]) @ truth[f]
-            errors.append(np.linalg.norm(scene.apply(estimated, corners) - scene.apply(true, corners), axis=1).mean())
-    # The true room brought to the mosaic's pixels (shrunk first where the mosaic is smaller).
-    room_to_mosaic = scene_model.cameras[reference] @ np.linalg.inv(truth[scene_model.reference])
-    shrink = min(1.0, np.sqrt(abs(np.linalg.det(room_to_mosaic[:2, :2]))))
-    small_room = cv2.resize(room, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else room
-    to_mosaic = room_to_mosaic @ np.linalg.inv(scene.resizing(shrink))
-    size = scene_model.background.shape[1::-1]
-    true_background = cv2.warpPerspective(small_room, to_mosaic, size, flags=cv2.INTER_LINEAR)
-    inside = cv2.warpPerspective(np.full(small_room.shape[:2], 255, np.uint8), to_mosaic, size) > 250
-    compared = cv2.erode((inside & ~scene_model.never_seen).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    error = np.abs(scene_model.background.astype(np.int16) - true_background).mean(axis=2)
-    return (float(np.mean(errors)), float(np.max(errors)), 100 * float(np.max(errors)) / width,
-            float(error[compared].mean()), float(compared.mean()))
+    """(registration error px mean, max, max as % of width; mosaic MAE 0-255, share compared)."""
+    truth = SyntheticDancer.load_camera(video_path)[video_skeleton.meta["frame_indices"]]  # (N, 3, 3)
+    room = SyntheticDancer.room_image(SyntheticDancer.scene_of(video_path))
+    scene_model = video_skeleton.scene()
+    reference = video_skeleton.meta["frame_indices"].index(scene_model.reference)
+    errors = registration_errors(scene_model.cameras, truth, reference, scene_model.frame_size)
+    mae, share = mosaic_error(scene_model.background, scene_model.never_seen, scene_model.cameras[reference],
+                              truth[reference], room)
+    return float(errors.mean()), float(errors.max()), 100 * float(errors.max()) / scene_model.frame_size[0], mae, share
 
 
 def main(argv=None):
@@ -130,10 +109,31 @@ def main(argv=None):
                        registration_error_max_percent_width=max_percent, mosaic_mae=mae, mosaic_compared_share=share)
         print(f"registration error: mean {mean_px:.2f} px, max {max_px:.2f} px ({max_percent:.2f} % of the width); "
               f"mosaic MAE {mae:.2f} (0-255) over {100 * share:.0f} % of it")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{video_skeleton.name}.json").write_text(json.dumps(results, indent=1))
-    print(f"wrote {out / (video_skeleton.name + '.json')}")
+    out = Path(args.out) / f"{video.stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    print(scene_table([results]))
+    print(f"wrote {out}")
+
+
+def scene_table(results):
+    """The markdown table of scene figures, one row per results dict (what the README shows)."""
+    change = lambda held_out, training: f"{100 * (held_out / training - 1):+.0f} %"
+    rows = ["| target | camera | registered frames | background SSIM held-out, own camera / still plate "
+            "| torso / crop, held-out vs training: crops following the zoom / one side "
+            "| registration error max, % of width | background MAE (0-255) |",
+            "|---|---|---|---|---|---|---|"]
+    for r in results:
+        cells = [Path(r["video"]).name, r["scene"]["camera"], f"{r['scene']['registered']} / {r['scene']['frames']}",
+                 f"{r['background_ssim_held_out']:.3f} / {r['background_ssim_still_plate']:.3f}",
+                 f"{change(r['torso_ratio_held_out'], r['torso_ratio_training'])} / "
+                 f"{change(r['torso_ratio_fixed_side_held_out'], r['torso_ratio_fixed_side_training'])}"]
+        if "mosaic_mae" in r:  # a synthetic target: the truth is known
+            cells += [f"{r['registration_error_max_percent_width']:.2f}", f"{r['mosaic_mae']:.2f}"]
+        else:
+            cells += ["-", "-"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

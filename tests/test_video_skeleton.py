@@ -50,6 +50,18 @@ def test_karate_keeps_the_person_and_drops_the_transition(karate):
     assert not set(KARATE_TRANSITION) & set(kept)
 
 
+def test_karate_is_a_still_camera_despite_its_transition_graphic(karate):
+    """The graphic is left out with its frames, not taken for camera motion; the views before and
+    after it differ by a zoom (a cut), and each holds still."""
+    report = karate.meta["scene"]
+    assert report["camera"] == "still camera"
+    assert report["registered"] >= len(karate) - 3  # the graphic's first and last kept frames may not match
+    scene_model = karate.scene()
+    before = [i for i, f in enumerate(karate.meta["frame_indices"]) if f < 120]
+    assert np.allclose(scene_model.cameras[before], scene_model.cameras[before[0]])
+    assert karate.masks.shape == (len(karate), 256, 256) and karate.mask(0).max() == 255
+
+
 def test_karate_arrays_agree_with_each_other(karate):
     n = len(karate)
     assert n == len(karate.meta["frame_indices"]) == len(karate.meta["crop_boxes"])
