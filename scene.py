@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 WORK_SIDE = 480  # masks and features are computed on frames scaled so their longer side is this
+FEATURE_SIDE = 480  # features are found on frames scaled so their longer side is this
 THUMB_SIDE = 160  # thumbnails (overlay detection, still-camera check) have this longer side
 N_FEATURES = 2000  # ORB features per frame (overlay text may take many of them) ...
 MATCHED_FEATURES = 300  # ... of which at most this many, the strongest outside overlays, are matched
@@ -44,8 +45,8 @@ STATIC_RANGE = 10  # grey levels: a pixel whose value spans less than this over 
 STILL_TOLERANCE = 0.005  # a view whose corners stay within this fraction of the width is still
 STILL_GREY = 3  # grey levels: two thumbnails closer than this, the person aside, show one view
 VIEW_JUMP = 0.03  # a move this large (of the width) from one kept frame to the next is a cut
-MOSAIC_FRAMES = 64  # training frames that vote in the background median
-MOSAIC_OVERSAMPLE = 1.25  # the mosaic has this many pixels per crop pixel (at most the frame's)
+MOSAIC_FRAMES = 48  # training frames that vote in the background median
+MOSAIC_OVERSAMPLE = 1.0  # the mosaic has this many pixels per crop pixel (at most the frame's)
 MIN_VOTES = 2  # a background pixel needs this many frames that see it without the person ...
 MIN_VOTE_SHARE = 0.1  # ... and this share of the frames that have it in view
 MIN_REGISTERED = 0.5  # under this fraction of registered frames the scene counts as not registrable
@@ -104,11 +105,16 @@ def observe(frame, person_mask):
     mask = cv2.resize(person_mask, size, interpolation=cv2.INTER_AREA)
     mask = np.clip(mask * 255 + 0.5, 0, 255).astype(np.uint8)
     thumbnail = cv2.resize(grey, scaled_size(size, THUMB_SIDE / max(size)), interpolation=cv2.INTER_AREA)
-    keypoints, descriptors = _orb.detectAndCompute(grey, 255 - widened_person(mask))
+    feature_scale = min(1.0, FEATURE_SIDE / max(size))
+    feature_size = scaled_size(size, feature_scale)
+    background = cv2.resize(255 - widened_person(mask), feature_size, interpolation=cv2.INTER_NEAREST)
+    keypoints, descriptors = _orb.detectAndCompute(cv2.resize(grey, feature_size, interpolation=cv2.INTER_AREA),
+                                                   background)
     if descriptors is None:
         return Observation(mask, thumbnail, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
     strongest = np.argsort([-k.response for k in keypoints], kind="stable")
-    points = np.float32([keypoints[i].pt for i in strongest]).reshape(-1, 2)
+    points = np.float32([keypoints[i].pt for i in strongest]).reshape(-1, 2)  # feature pixels
+    points = apply(np.linalg.inv(resizing(feature_scale)), points).astype(np.float32)  # working pixels
     return Observation(mask, thumbnail, points, descriptors[strongest])
 
 

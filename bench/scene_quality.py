@@ -82,10 +82,11 @@ def main(argv=None):
     parser.add_argument("video", nargs="?", help="target video (default with --synthetic: the built-in moving target)")
     parser.add_argument("--synthetic", action="store_true", help="the built-in moving-camera target, with ground truth")
     parser.add_argument("--crop-size", type=int, default=256)
+    parser.add_argument("--force", action="store_true", help="rebuild the cache even if one exists")
     parser.add_argument("--out", default="out/eval/scene", help="folder for scene.json (default out/eval/scene)")
     args = parser.parse_args(argv)
     video = Path(args.video) if args.video else SyntheticDancer.default_target_moving()
-    video_skeleton = VideoSkeleton(video, crop_size=args.crop_size)
+    video_skeleton = VideoSkeleton(video, crop_size=args.crop_size, force=args.force)
     print(video_skeleton.summary())
     train, validation = split_indices(len(video_skeleton))
     results = {"video": str(video), "crop_size": args.crop_size, "scene": video_skeleton.meta["scene"]}
