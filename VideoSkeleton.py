@@ -415,6 +415,8 @@ def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
         cv2.imwrite(str(partial_dir / "background_unseen.png"), never_seen.astype(np.uint8) * 255)
         cv2.imwrite(str(partial_dir / "overlay.png"), np.dstack([overlay_image, overlay_mask.astype(np.uint8) * 255]))
         cameras = np.stack([mosaic.canvas_camera(c) for c in plan.cameras])  # frame px -> background px
+        if plan.scene_report["camera"] == scene.NOT_REGISTRABLE:  # the background is a still plate
+            cameras[:] = np.nan
         np.save(partial_dir / "cameras.npy", cameras)
         meta = cache_metadata(video_path, info, every, crop_size, detections, plan)
         meta["scene"] = dict(plan.scene_report, reference_frame=plan.kept[plan.scene_report["reference"]],
@@ -441,8 +443,9 @@ def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frame
     crops = np.lib.format.open_memmap(out_dir / "crops.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size, 3))
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size))
     train, _ = split_indices(n)
-    registered = [k for k in train if np.isfinite(plan.cameras[k]).all()] or train
+    # A video that cannot be registered gets a still plate: every frame voting as if the camera stood still.
     cameras = plan.cameras if plan.scene_report["camera"] != scene.NOT_REGISTRABLE else np.tile(np.eye(3), (n, 1, 1))
+    registered = [k for k in train if np.isfinite(cameras[k]).all()]
     voters = set(np.array(registered)[np.linspace(0, len(registered) - 1, min(len(registered), scene.MOSAIC_FRAMES))
                                       .round().astype(int)].tolist())
     median_side = float(np.median([box[2] for box in plan.crop_boxes]))

@@ -46,7 +46,7 @@ STILL_TOLERANCE = 0.005  # a view whose corners stay within this fraction of the
 STILL_GREY = 3  # grey levels: two thumbnails closer than this, the person aside, show one view
 VIEW_JUMP = 0.03  # a move this large (of the width) from one kept frame to the next is a cut
 MOSAIC_FRAMES = 48  # training frames that vote in the background median
-MOSAIC_OVERSAMPLE = 1.0  # the mosaic has this many pixels per crop pixel (at most the frame's)
+MOSAIC_OVERSAMPLE = 1.25  # the mosaic has this many pixels per crop pixel (at most the frame's)
 MIN_VOTES = 2  # a background pixel needs this many frames that see it without the person ...
 MIN_VOTE_SHARE = 0.1  # ... and this share of the frames that have it in view
 MIN_REGISTERED = 0.5  # under this fraction of registered frames the scene counts as not registrable
@@ -238,7 +238,7 @@ def register(observations):
     if report["camera"] == NOT_REGISTRABLE and overlay.any():
         # Little of the picture changes: a still camera, whose scene is all "overlay". Its
         # features, overlay and all, must then show that it does not move.
-        all_features = [(o.points, o.descriptors) for o in observations]
+        all_features = [(o.points[:MATCHED_FEATURES], o.descriptors[:MATCHED_FEATURES]) for o in observations]
         still_cameras, still_report = track(observations, all_features, width)
         if still_report["camera"] == STILL:
             cameras, report = still_cameras, still_report

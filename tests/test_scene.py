@@ -65,7 +65,7 @@ def test_a_still_camera_has_one_camera_one_crop_side_and_the_empty_room(syntheti
     assert len(sides) == 1
     room = SyntheticDancer.background(SyntheticDancer.scene_of(synthetic_target.meta["source_path"]))
     error, share = mosaic_error(scene_model.background, scene_model.never_seen, scene_model.cameras[0], np.eye(3), room)
-    assert share > 0.8 and error < 4
+    assert share > 0.7 and error < 4  # the rest is where the dancer always stands
     assert not scene_model.overlay_mask.any()  # a still scene is no overlay
 
 
@@ -138,6 +138,7 @@ def test_an_unregistrable_video_falls_back_and_still_makes_a_usable_cache(tmp_pa
     assert video_skeleton.mask(0).max() == 255
     scene_model = video_skeleton.scene()
     assert not scene_model.registrable and scene_model.background.shape[2] == 3
+    assert np.isnan(scene_model.cameras).all() and scene_model.render_frame(0) is None  # no camera is claimed
 
 
 def test_a_cache_without_its_scene_is_not_complete(synthetic_target, tmp_path):
