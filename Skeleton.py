@@ -9,6 +9,7 @@ found in a full frame is moved into a person crop with `to_crop`. The generators
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -156,6 +157,23 @@ def skeletons_to_array(skeletons):
     return np.stack([s.landmarks for s in skeletons]).astype(np.float32)
 
 
+@contextmanager
+def native_stderr_hidden(hide=True):
+    """Send what native code writes to file descriptor 2 to /dev/null while the block runs."""
+    if not hide:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class PoseDetector:
     """MediaPipe Pose (`model_complexity=1`, the model shipped in the wheel), created on first use.
 
@@ -169,6 +187,7 @@ class PoseDetector:
         self.min_confidence = min_confidence
         self.segmentation = segmentation
         self._pose = None
+        self._starting = True  # until MediaPipe has found a first person, all its models loaded
 
     def detect(self, image_bgr):
         """The skeleton found in a BGR image (coordinates normalised to it), or None."""
@@ -177,22 +196,27 @@ class PoseDetector:
     def detect_with_mask(self, image_bgr):
         """(skeleton or None, person mask or None): the mask is float32 HxW in 0..1, computed only
         with segmentation=True and only where a person was found."""
-        if self._pose is None:
-            os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's start-up chatter
-            import mediapipe as mp
-            self._pose = mp.solutions.pose.Pose(
-                static_image_mode=not self.video, model_complexity=1, smooth_landmarks=self.video,
-                enable_segmentation=self.segmentation, smooth_segmentation=self.video,
-                min_detection_confidence=self.min_confidence,
-                min_tracking_confidence=self.min_confidence)
-        result = self._pose.process(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        # MediaPipe's graph prints start-up lines that look like errors ("W0000 ...", "INFO:
+        # Created TensorFlow Lite XNNPACK delegate") from C++ straight to file descriptor 2 while
+        # it loads its models, the last of them with the first person found: hidden until then.
+        with native_stderr_hidden(self._starting):
+            if self._pose is None:
+                import mediapipe as mp
+                self._pose = mp.solutions.pose.Pose(
+                    static_image_mode=not self.video, model_complexity=1, smooth_landmarks=self.video,
+                    enable_segmentation=self.segmentation, smooth_segmentation=self.video,
+                    min_detection_confidence=self.min_confidence,
+                    min_tracking_confidence=self.min_confidence)
+            result = self._pose.process(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
             return None, None
+        self._starting = False
         landmarks = np.array([(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark],
                              dtype=np.float32)
         return Skeleton(landmarks), result.segmentation_mask if self.segmentation else None
 
     def close(self):
+        self._starting = True
         if self._pose is not None:
             self._pose.close()
             self._pose = None

@@ -496,7 +496,8 @@ def cache_metadata(video_path, info, every, crop_size, detections, plan):
 def scene_summary(report):
     """One line on the scene: what camera was found and how well its background fits."""
     counts = f"{report['registered']} of {report['frames']} kept frames registered"
-    shots = f", {report['shots']} views" if report["shots"] > 1 else ""
+    views = report["views"] if report["camera"] == scene.STILL else report["shots"]
+    shots = f", {views} {'views' if report['camera'] == scene.STILL else 'shots'}" if views > 1 else ""
     if report["camera"] == scene.NOT_REGISTRABLE:
         return (f"scene: not registrable ({counts}): crops keep one size and the background is a still "
                 f"plate, as for a still camera")

@@ -42,7 +42,7 @@ MIN_INLIERS = 20  # fewer consistent matches than this: the frame is not registe
 RECENT_KEYFRAMES = 4  # a frame is matched against this many of its shot's latest keyframes
 KEYFRAME_MOTION = 0.04  # a new keyframe when the view moved this fraction of the width
 STATIC_RANGE = 10  # grey levels: a pixel whose value spans less than this over the video is overlay
-STILL_TOLERANCE = 0.005  # a view whose corners stay within this fraction of the width is still
+STILL_TOLERANCE = 0.01  # a view whose corners stay within this fraction of the width is still
 STILL_GREY = 3  # grey levels: two thumbnails closer than this, the person aside, show one view
 VIEW_JUMP = 0.03  # a move this large (of the width) from one kept frame to the next is a cut
 MOSAIC_FRAMES = 48  # training frames that vote in the background median
@@ -317,7 +317,8 @@ def join_shots(shots, cameras, width):
     else:
         kind = MOVING
     report = {"camera": kind, "registered": int(registered.sum()), "frames": len(cameras),
-              "shots": len(joined), "reference": int(shots[main].frames[0])}
+              "shots": len(joined), "views": len(views) if kind == STILL else None,
+              "reference": int(shots[main].frames[0])}
     return cameras, report
 
 

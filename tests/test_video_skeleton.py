@@ -210,6 +210,15 @@ def test_cli_rejects_a_video_with_nobody_in_it(no_person_video, tmp_path):
     assert_clean_failure(result, result.stderr, cache_root, "error: no person detected")
 
 
+def test_cli_says_what_it_built_without_mediapipes_start_up_lines(karate1, tmp_path):
+    result = subprocess.run(cli(karate1, "--every", "6", "--crop-size", "64", "--cache-root", tmp_path / "cache"),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.startswith(("W0000", "I0000", "INFO:", "WARNING:"))]
+    scene_line = [line for line in result.stdout.splitlines() if line.startswith("scene:")]
+    assert len(scene_line) == 1 and scene_line[0].startswith("scene: still camera")
+
+
 def test_course_command_line_form():
     args = parse_args(["video.mp4", "false", "2"])
     assert args.every == 2 and not args.force
