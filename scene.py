@@ -10,10 +10,11 @@ VideoSkeleton.py builds these with its cache; the generators draw the person ove
    similarity: pan, zoom, roll, by RANSAC), which drifts far less than chaining consecutive
    frames. A frame that matches nothing starts a new shot; afterwards each shot is registered to
    the longest one through all of its keyframes, or its frames are marked unregistered (NaN).
-   A shot whose frames stay within a fraction of a pixel of one view is a still camera.
+   A video whose views (the runs of frames between cuts) each hold still within 1 % of the
+   width is a still camera, with one camera per view.
 3. `MosaicBuilder`: the background in the reference view, the per-pixel median over training
-   frames of the pixels that are not person, each frame's exposure matched to the first
-   estimate; pixels never uncovered are inpainted and marked.
+   frames (never the held-out ones) of the pixels that are not person, each frame's exposure
+   matched to a first estimate; pixels never uncovered are inpainted and marked.
 4. `Scene.render(camera, box, size)`: the background as any camera sees it, as a whole frame or a
    crop, with the overlays put back where the video has them.
 
@@ -28,7 +29,6 @@ import cv2
 import numpy as np
 
 WORK_SIDE = 480  # masks and features are computed on frames scaled so their longer side is this
-FEATURE_SIDE = 480  # features are found on frames scaled so their longer side is this
 THUMB_SIDE = 160  # thumbnails (overlay detection, still-camera check) have this longer side
 N_FEATURES = 2000  # ORB features per frame (overlay text may take many of them) ...
 MATCHED_FEATURES = 300  # ... of which at most this many, the strongest outside overlays, are matched
@@ -105,16 +105,11 @@ def observe(frame, person_mask):
     mask = cv2.resize(person_mask, size, interpolation=cv2.INTER_AREA)
     mask = np.clip(mask * 255 + 0.5, 0, 255).astype(np.uint8)
     thumbnail = cv2.resize(grey, scaled_size(size, THUMB_SIDE / max(size)), interpolation=cv2.INTER_AREA)
-    feature_scale = min(1.0, FEATURE_SIDE / max(size))
-    feature_size = scaled_size(size, feature_scale)
-    background = cv2.resize(255 - widened_person(mask), feature_size, interpolation=cv2.INTER_NEAREST)
-    keypoints, descriptors = _orb.detectAndCompute(cv2.resize(grey, feature_size, interpolation=cv2.INTER_AREA),
-                                                   background)
+    keypoints, descriptors = _orb.detectAndCompute(grey, 255 - widened_person(mask))
     if descriptors is None:
         return Observation(mask, thumbnail, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
     strongest = np.argsort([-k.response for k in keypoints], kind="stable")
-    points = np.float32([keypoints[i].pt for i in strongest]).reshape(-1, 2)  # feature pixels
-    points = apply(np.linalg.inv(resizing(feature_scale)), points).astype(np.float32)  # working pixels
+    points = np.float32([keypoints[i].pt for i in strongest]).reshape(-1, 2)
     return Observation(mask, thumbnail, points, descriptors[strongest])
 
 
@@ -177,8 +172,8 @@ def fit_similarity(src, dst):
     count = 0 if inliers is None else int(inliers.sum())
     if matrix is None or count < MIN_INLIERS:
         return None, count
-    # RANSAC's answer depends on its random draws; a least-squares fit to every match it leaves
-    # within the threshold, twice, does not.
+    # RANSAC's model comes from its best minimal sample; a least-squares fit to every match within
+    # the threshold of it, twice, uses all the inliers (the synthetic camera's error fell by 3x).
     matrix = np.vstack([matrix, [0, 0, 1]])
     for _ in range(2):
         close = np.linalg.norm(apply(matrix, src) - dst, axis=1) < RANSAC_PX
