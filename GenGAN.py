@@ -13,7 +13,7 @@ sees the skeleton image together with the real or generated person. Losses: hing
 + SSIM + discriminator feature matching. What generates is a running average of the generator's
 weights (training.update_average), steadier than the generator as it chases the critic: on taichi2
 at 256 after 15 CPU minutes, held-out detection 0.93 / 0.92 / 0.94 over three seeds, against 0.88 /
-0.91 / 0.93 for the last weights of the same runs, SSIM about the same (README, "Results").
+0.91 / 0.93 for the last weights of the same runs, SSIM about the same (RESULTS.md).
 Generating needs the target's cache (data/cache/<target>/), where the exemplars are.
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)

@@ -345,7 +345,7 @@ def add_training_arguments(parser, default_size, sizes):
                              "the budget and decays to zero at its new end. Default 0: constant")
     parser.add_argument("--augment", action="store_true",
                         help="shift and scale each training pair by up to 5%% (the GAN at 256 generalises better "
-                             "with it: README, Results)")
+                             "with it: RESULTS.md)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed repeats a run")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--checkpoint", default=None, help="checkpoint path (default data/models/<target>/<generator>.pt)")

@@ -97,7 +97,7 @@ def knife_edge(video_skeleton, detector, fraction, size):
 
 
 def limits_markdown(results):
-    """The README's two tables of these results (a test checks that the README holds them verbatim)."""
+    """RESULTS.md's two tables of these results (a test checks that RESULTS.md holds them verbatim)."""
     lines = ["| frames of the real target | static-detection jitter px, 128 / 256 | cached-pose jitter px, raw / smoothed "
              "| jitter ratio of the real video at 128, raw / smoothed |", "|---|---|---|---|"]
     for row in results["jitter_floor"]:

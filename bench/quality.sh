@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The README's quality and smoothness figures, reproduced: train every generator on the real target
+# RESULTS.md's quality and smoothness figures, reproduced: train every generator on the real target
 # for the same wall-clock budget, evaluate on its held-out frames, transfer the real source onto it
 # with each generator (smoothing on and off), and measure the transfers.
 #
 #   bash bench/quality.sh            # everything (about 80 minutes on a 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
-# Results land in out/eval/ (copied into bench/results/ for the README: see README "Results").
+# Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -53,6 +53,6 @@ done
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.
 $PY bench/detector_limits.py $TARGET --out out/eval/detector_limits
 
-# The README's still: the same two frames of the nearest-neighbour and GAN transfers.
+# RESULTS.md's still: the same two frames of the nearest-neighbour and GAN transfers.
 $PY bench/transfer_still.py out/transfer/karate1_to_taichi2_nearest_smooth.mp4 \
   out/transfer/karate1_to_taichi2_gan_smooth.mp4 --frames 40,100 --out out/eval/transfer_karate1_to_taichi2.png

@@ -118,7 +118,7 @@ def main(argv=None):
 
 
 def scene_table(results):
-    """The markdown table of scene figures, one row per results dict (what the README shows)."""
+    """The markdown table of scene figures, one row per results dict (what RESULTS.md shows)."""
     change = lambda held_out, training: f"{100 * (held_out / training - 1):+.0f} %"
     rows = ["| target | camera | registered frames | background SSIM held-out, own camera / still plate "
             "| torso / crop, held-out vs training: crops following the zoom / one side "

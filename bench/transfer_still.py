@@ -1,4 +1,4 @@
-"""One still of several DanceDemo videos: the same frames of each, stacked (the README's transfer figure).
+"""One still of several DanceDemo videos: the same frames of each, stacked (RESULTS.md's transfer figure).
 
     python bench/transfer_still.py out/transfer/a.mp4 out/transfer/b.mp4 --frames 40,100 --out still.png
 """

@@ -1,5 +1,5 @@
-"""The README's figures are the ones the code produced: each results table in the README is the
-table Evaluate.py makes from the results.json kept beside it in bench/results/."""
+"""RESULTS.md's figures are the ones the code produced: each results table in it is the table
+Evaluate.py (or the benchmark) makes from the JSON kept in bench/results/."""
 import json
 import re
 
@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO_ROOT
 from Evaluate import results_table
 
-README = (REPO_ROOT / "README.md").read_text()
+README = (REPO_ROOT / "RESULTS.md").read_text()  # where the tables live; the README links to it
 RESULTS = sorted((REPO_ROOT / "bench" / "results").glob("*/results.json"))
 TRANSFERS = sorted((REPO_ROOT / "bench" / "results").glob("*/transfer.json"))
 
