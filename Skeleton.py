@@ -201,6 +201,7 @@ class PoseDetector:
         # it loads its models, the last of them with the first person found: hidden until then.
         with native_stderr_hidden(self._starting):
             if self._pose is None:
+                os.environ.setdefault("GLOG_minloglevel", "2")  # the rest of MediaPipe's chatter
                 import mediapipe as mp
                 self._pose = mp.solutions.pose.Pose(
                     static_image_mode=not self.video, model_complexity=1, smooth_landmarks=self.video,

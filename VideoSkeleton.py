@@ -19,7 +19,6 @@ import shutil
 import signal
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,16 +241,15 @@ def detect_range(video_path, every, start, stop, on_frame=None):
     {index: ((33, 4) landmarks, scene.Observation) or None}. `on_frame()` is called after each
     frame (progress)."""
     found = {}
-    # The scene's share of the work runs in a thread beside MediaPipe's, which leaves a core part idle.
-    with PoseDetector(video=True, segmentation=True) as detector, ThreadPoolExecutor(1) as observer:
+    with PoseDetector(video=True, segmentation=True) as detector:
         for index, frame in video_io.iter_frames(video_path, every, start=start):
             if index >= stop:
                 break
             skeleton, mask = detector.detect_with_mask(frame)
-            found[index] = None if skeleton is None else (skeleton.landmarks, observer.submit(scene.observe, frame, mask))
+            found[index] = None if skeleton is None else (skeleton.landmarks, scene.observe(frame, mask))
             if on_frame is not None:
                 on_frame()
-    return {index: seen and (seen[0], seen[1].result()) for index, seen in found.items()}
+    return found
 
 
 _counter = None  # frames done, shared by the detection workers

@@ -505,11 +505,17 @@ class Scene:
         image = cv2.warpPerspective(source, to_background, out_size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                     borderMode=cv2.BORDER_REPLICATE)
         if self.overlay_mask.any():
-            interpolation = cv2.INTER_AREA if box is not None and box[2] > size else cv2.INTER_LINEAR
-            overlay = cv2.warpAffine(self.overlay_image, to_frame[:2], out_size, flags=interpolation | cv2.WARP_INVERSE_MAP)
-            alpha = cv2.warpAffine(self.overlay_mask.astype(np.float32), to_frame[:2], out_size,
-                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)[..., None]
-            image = (alpha * overlay + (1 - alpha) * image).round().astype(np.uint8)
+            # The overlay is black where its mask is 0 (premultiplied), so colour and alpha can be
+            # averaged alike: shrunk first where the crop is smaller than the frame's square.
+            overlay, alpha = self.overlay_image.astype(np.float32), self.overlay_mask.astype(np.float32)
+            shrink = size / box[2] if box is not None else 1.0
+            if shrink < 1:
+                overlay, alpha = (cv2.resize(layer, scaled_size(self.frame_size, shrink), interpolation=cv2.INTER_AREA)
+                                  for layer in (overlay, alpha))
+                to_frame = resizing(shrink) @ to_frame
+            overlay, alpha = (cv2.warpAffine(layer, to_frame[:2], out_size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+                              for layer in (overlay, alpha))
+            image = np.clip(overlay + (1 - alpha[..., None]) * image, 0, 255).round().astype(np.uint8)
         return image
 
     def render_frame(self, i, box=None, size=None):
