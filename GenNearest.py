@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from scipy.spatial import KDTree
 
+import scene
 from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
@@ -178,21 +179,45 @@ class GenNearest:
         chosen = smoothest_path(distances, candidates, self.jump_cost)  # (N,)
         return candidates[np.arange(len(candidates)), chosen]
 
-    def generate(self, skeleton):
-        """The target crop (H, W, 3) uint8 BGR whose pose is nearest to `skeleton`."""
-        return self.video_skeleton.image(int(self.nearest_frames(skeleton)[0]))
+    def generate(self, skeleton, view=None):
+        """The person of the target frame whose pose is nearest to `skeleton`, over the scene of
+        `view` (scene.View; default the target's typical view): (S, S, 3) uint8 BGR."""
+        return self.generate_batch([skeleton], [view])[0]
 
-    def generate_batch(self, skeletons):
-        """(N, H, W, 3) uint8 BGR: `generate` for each skeleton."""
-        return self.frames_to_images(self.nearest_frames(skeletons))
+    def generate_batch(self, skeletons, views=None):
+        """(N, S, S, 3) uint8 BGR: `generate` for each skeleton."""
+        return self.composited(self.nearest_frames(skeletons), views)
 
-    def generate_sequence(self, skeletons):
-        """(N, H, W, 3) uint8 BGR for a driving sequence, chosen by `choose_frames`."""
-        return self.frames_to_images(self.choose_frames(skeletons))
+    def generate_sequence(self, skeletons, views=None):
+        """(N, S, S, 3) uint8 BGR for a driving sequence, frames chosen by `choose_frames`."""
+        return self.composited(self.choose_frames(skeletons), views)
 
-    def frames_to_images(self, frame_ids):
-        """The target crops of the given frames, read from the cache in one go."""
-        return np.asarray(self.video_skeleton.images[np.asarray(frame_ids)])  # (N, H, W, 3)
+    def generate_layers(self, skeletons, sequence=False):
+        """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 in [0, 1]) before compositing:
+        the chosen frames' crops and their person masks; alpha None if the scene is unknown."""
+        frame_ids = self.choose_frames(skeletons) if sequence else self.nearest_frames(skeletons)
+        return self.layers(frame_ids)
+
+    def layers(self, frame_ids):
+        frame_ids = np.asarray(frame_ids)
+        crops = np.asarray(self.video_skeleton.images[frame_ids])  # (N, S, S, 3)
+        if not self.composites:
+            return crops, None
+        return crops, np.asarray(self.video_skeleton.masks[frame_ids], dtype=np.float32) / 255  # (N, S, S)
+
+    @property
+    def composites(self):
+        """Whether the person is drawn over the scene (the target's scene is registrable)."""
+        return self.video_skeleton.scene().registrable
+
+    def composited(self, frame_ids, views=None):
+        """The chosen frames' persons over the views' backgrounds (the crops themselves when the
+        scene is not registrable)."""
+        person, alpha = self.layers(frame_ids)
+        if alpha is None:
+            return person
+        views = [None] * len(person) if views is None else views
+        return scene.composite(person, alpha, self.video_skeleton.backgrounds(views, self.size))
 
 
 def count_jumps(frame_ids):
@@ -248,7 +273,8 @@ def main():
               f"{count_jumps(frames)} jumps over {len(frames)} validation frames")
 
     shown = np.asarray(validation)[np.linspace(0, len(validation) - 1, args.examples).round().astype(int)]
-    grid = check_grid(video_skeleton, shown, generator.generate_batch(video_skeleton.reduced()[shown]))
+    views = [video_skeleton.view(i) for i in shown]  # each over its own frame's scene
+    grid = check_grid(video_skeleton, shown, generator.generate_batch(video_skeleton.reduced()[shown], views))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.out, grid)
     print(f"wrote {args.out}")

@@ -141,6 +141,7 @@ class VideoSkeleton:
         self.crop_size = self.meta["crop_size"]
         self.video_path = self.meta["source_path"]
         self.name = self.cache_dir.name
+        self._scene = None
 
     def __len__(self):
         return len(self.skeletons)
@@ -164,8 +165,32 @@ class VideoSkeleton:
         return tuple(self.meta["crop_boxes"][i])
 
     def scene(self):
-        """The background, cameras and overlays (scene.Scene) of this video."""
-        return scene.Scene(self.cache_dir)
+        """The background, cameras and overlays (scene.Scene) of this video, loaded once."""
+        if self._scene is None:
+            self._scene = scene.Scene(self.cache_dir)
+        return self._scene
+
+    def view(self, i):
+        """The scene.View of kept frame i's crop: its camera (that of the nearest registered frame
+        if i was not registered; None if the scene is not registrable) and its crop box."""
+        the_scene = self.scene()
+        camera = the_scene.camera_near(i) if the_scene.registrable else None
+        return scene.View(camera, self.crop_box(i))
+
+    def typical_view(self):
+        """The View of the training frame nearest the median training view: where a transfer is
+        shown by default, and what `generate(skeleton)` draws over when no view is asked."""
+        train_ids, _ = split_indices(len(self))
+        frame = self.scene().typical_frame(train_ids) if self.scene().registrable else None
+        return self.view(train_ids[len(train_ids) // 2] if frame is None else frame)
+
+    def backgrounds(self, views, size):
+        """(N, size, size, 3) uint8: the scene behind each View's crop (the typical view where a
+        view is None); None if the scene is not registrable."""
+        if not self.scene().registrable:
+            return None
+        typical = self.typical_view()
+        return np.stack([self.scene().render_view(view or typical, size) for view in views])
 
     def reduced(self):
         """All reduced skeletons as (N, 26) float32."""

@@ -16,7 +16,8 @@ VideoSkeleton.py builds these with its cache; the generators draw the person ove
    frames (never the held-out ones) of the pixels that are not person, each frame's exposure
    matched to a first estimate; pixels never uncovered are inpainted and marked.
 4. `Scene.render(camera, box, size)`: the background as any camera sees it, as a whole frame or a
-   crop, with the overlays put back where the video has them.
+   crop, with the overlays put back where the video has them. A `View` (a camera and a crop box)
+   is what a generator is asked for beside a pose; `composite` puts its person over the background.
 
 Cameras are 3x3 matrices that map a frame's pixel coordinates (x right, y down) to pixel
 coordinates of background.png; NaN where a frame could not be registered.
@@ -522,3 +523,53 @@ class Scene:
         """The background of kept frame i (its own camera); None where it was not registered."""
         camera = self.cameras[i]
         return None if not np.isfinite(camera).all() else self.render(camera, box, size)
+
+    def render_view(self, view, size):
+        """The background of a View's crop, size x size uint8 BGR."""
+        return self.render(view.camera, view.box, size)
+
+    def camera_near(self, i):
+        """The camera of kept frame i, or of the registered frame nearest to it in time (a few
+        frames of a registrable video are not registered); None if no frame is."""
+        registered = np.flatnonzero(np.isfinite(self.cameras).all(axis=(1, 2)))
+        if len(registered) == 0:
+            return None
+        return self.cameras[registered[np.abs(registered - i).argmin()]]
+
+    def typical_frame(self, frame_ids):
+        """Of the given kept frames, the registered one whose camera is nearest the median view
+        (zoom and position of the frame's centre): the fixed view a transfer is shown in. None if
+        none of them is registered."""
+        frame_ids = np.asarray(frame_ids)
+        cameras = self.cameras[frame_ids]
+        registered = np.isfinite(cameras).all(axis=(1, 2))
+        if not registered.any():
+            return None
+        frame_ids, cameras = frame_ids[registered], cameras[registered]
+        width, height = self.frame_size
+        centres = apply_each(cameras, np.array([width / 2, height / 2]))  # (M, 2) background pixels
+        features = np.column_stack([centres / width, np.log(zoom(cameras))])  # (M, 3)
+        return int(frame_ids[np.linalg.norm(features - np.median(features, axis=0), axis=1).argmin()])
+
+
+def apply_each(cameras, point):
+    """(M, 3, 3) cameras, one (2,) point -> (M, 2): where each camera maps it."""
+    mapped = cameras @ np.array([point[0], point[1], 1.0])  # (M, 3)
+    return mapped[:, :2] / mapped[:, 2:]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a generated crop shows of the scene: the camera (3x3, frame pixels -> background
+    pixels; None when the scene is not registrable) and the crop box (x0, y0, side) in that
+    camera's frame pixels, where the crop's skeleton coordinates 0..1 are measured."""
+    camera: object
+    box: tuple
+
+
+def composite(person, alpha, background):
+    """alpha x person + (1 - alpha) x background: (N, S, S, 3) uint8, (N, S, S) float in [0, 1],
+    (N, S, S, 3) uint8 -> (N, S, S, 3) uint8."""
+    alpha = np.asarray(alpha, dtype=np.float32)[..., None]
+    mixed = alpha * person.astype(np.float32) + (1 - alpha) * background.astype(np.float32)
+    return np.clip(mixed, 0, 255).round().astype(np.uint8)

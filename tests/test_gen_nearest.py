@@ -32,11 +32,16 @@ def mean_pose_distance(driving_joints, target, frames):
     return np.linalg.norm(pose_features(driving_joints) - pose_features(chosen_joints), axis=1).mean()
 
 
-def test_a_training_skeleton_gives_back_its_own_frame(target, generator):
+def test_a_training_skeleton_gives_back_its_own_person_over_the_scene(target, generator):
     for frame in (0, 123, 400, 810):
-        image = generator.generate(target.skeleton(frame))
+        view = target.view(frame)
+        image = generator.generate(target.skeleton(frame), view)
         assert image.dtype == np.uint8 and image.shape == (generator.size, generator.size, 3)
-        assert np.array_equal(image, target.image(frame))
+        mask = target.mask(frame)
+        person, background = mask == 255, mask == 0
+        assert person.mean() > 0.05 and background.mean() > 0.3
+        assert np.array_equal(image[person], target.image(frame)[person])  # the person is the frame's own
+        assert np.array_equal(image[background], target.scene().render_view(view, generator.size)[background])
     assert np.array_equal(generator.nearest_frames(target.reduced()[generator.frame_ids]), generator.frame_ids)
 
 
@@ -50,7 +55,8 @@ def test_batch_and_sequence_give_one_crop_per_pose(target, generator):
     poses = [target.skeleton(frame) for frame in (10, 11, 12)]
     for images in (generator.generate_batch(poses), generator.generate_sequence(poses)):
         assert images.shape == (3, target.crop_size, target.crop_size, 3) and images.dtype == np.uint8
-    assert np.array_equal(generator.generate_batch(poses)[1], target.image(11))
+    person, alpha = generator.generate_layers(poses)
+    assert np.array_equal(person[1], target.image(11)) and np.allclose(alpha[1], target.mask(11) / 255)
 
 
 @pytest.mark.parametrize("source", ["noisy tai chi", "karate"])
