@@ -1,14 +1,19 @@
-"""Transfer a dance: the target person performs the moves of a source video, shown side by side.
+"""Transfer a dance: the target person performs the moves of a source video, in the target's room.
 
 For each source frame: find the pose (MediaPipe, video mode) -> fill the frames without a person
--> smooth (1-euro filter) -> normalise the body to the target's (Everybody Dance Now) and place it
-in the target's crop -> generate the target person in that pose. The output video shows
-source | driving pose | generated target; the driving skeletons are saved next to it.
+-> smooth (1-euro filter) -> normalise the body to the target's (Everybody Dance Now), in one fixed
+view of the target's scene (by default the median training view) -> crop around it as the target
+was cropped -> generate the target person (colour and alpha) in that pose -> draw the person over
+the scene at full resolution. Two videos: <name>.scene.mp4, the target's room with the target
+dancing, and <name>.mp4, source | driving pose | that scene; the driving skeletons, the generated
+alphas and crop boxes, and per-frame flags are saved next to them. A target whose scene could not
+be registered falls back to the generated crops (background painted by the generator).
 
     python DanceDemo.py                       # built-in demo: synthetic dancers, a GAN trained for a few minutes
     python DanceDemo.py ../shared/data/karate1.mp4 --target ../shared/data/taichi2.mp4 --gen 1
     python DanceDemo.py SOURCE --target TARGET --gen gan --checkpoint data/models/NAME/gan.pt --out out/x.mp4
     python DanceDemo.py SOURCE --target TARGET --gen 1 --no-smooth --no-normalize   # to compare
+    python DanceDemo.py SOURCE --target TARGET --gen 1 --view-frame 400   # the room as seen at frame 400
 
 From Python (the course form): DanceDemo("source.mp4", 4).draw()
 """
@@ -26,10 +31,11 @@ from tqdm import tqdm
 
 import video_io
 from GenNearest import GenNearest
+import scene
 from Skeleton import (DETECTED, HELD, INTERPOLATED, N_LANDMARKS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, BodyRange,
                       PoseDetector, PoseNormalizer, Skeleton, fill_gaps, smooth_sequence, torso_lengths)
 from training import CheckpointError, default_checkpoint
-from VideoSkeleton import SMALL_PERSON, VideoSkeleton, VideoSkeletonError, person_box, smooth_track
+from VideoSkeleton import SMALL_PERSON, VideoSkeleton, VideoSkeletonError, person_box, smooth_track, split_indices
 
 GENERATORS = {1: "nearest", 2: "vanilla-vector", 3: "vanilla-image", 4: "gan"}  # the course's GEN_TYPE
 TRAIN_COMMANDS = {
@@ -37,8 +43,8 @@ TRAIN_COMMANDS = {
     "vanilla-image": "python GenVanillaNN.py {video} --variant image --minutes 20",
     "gan": "python GenGAN.py {video} --minutes 20",
 }
-PANEL_HEIGHT = 256  # pixels: every panel of the output is this tall
-BATCH_SIZE = 32  # poses per generate_batch call
+PANEL_HEIGHT = 256  # pixels: every panel of the side-by-side video is this tall
+SCENE_MAX_HEIGHT = 720  # the scene video keeps the target's frame size up to this height
 DEMO_GAN_SIZE = 64  # the built-in demo trains its GAN at this resolution ...
 DEMO_GAN_MINUTES = 5.5  # ... for this long, so `python DanceDemo.py` ends in under 10 minutes on 2 CPU cores
 
@@ -142,30 +148,48 @@ def drop_small_people(sequence):
     return sequence, small
 
 
-def target_frame_skeletons(target_vs):
-    """The target's cached skeletons moved from its crops back into its frames (frame-height units).
+def view_frame_index(target_vs, video_frame=None):
+    """The kept frame whose camera is the fixed view of a transfer: the one nearest `video_frame`
+    (a frame number of the target video), or by default the training frame nearest the median
+    training view. None when the target's scene is not registrable."""
+    if not target_vs.scene().registrable:
+        return None
+    if video_frame is None:
+        return target_vs.scene().typical_frame(split_indices(len(target_vs))[0])
+    frames = np.asarray(target_vs.meta["frame_indices"])
+    return int(np.abs(frames - video_frame).argmin())
 
-    Where the person stands and how tall they look must be measured in the frame: inside a crop
+
+def target_frame_skeletons(target_vs, view_camera=None):
+    """The target's cached skeletons moved from its crops back into its frames (frame-height units),
+    and with `view_camera` (3x3) into that one view's frame: where each frame's camera saw a joint,
+    the fixed view sees it at inv(view camera) x camera.
+
+    Where the person stands and how tall they look must be measured in one frame: inside a crop
     that follows the person, a crouch moves the ankles as much as walking away from the camera.
     """
     boxes = np.asarray(target_vs.meta["crop_boxes"], dtype=np.float64)  # (M, 3): x0, y0, side in pixels
     skeletons = target_vs.skeletons.astype(np.float64)  # (M, 33, 4) in crop coordinates
     skeletons[..., :2] = skeletons[..., :2] * boxes[:, None, 2:] + boxes[:, None, :2]
+    if view_camera is not None:
+        to_view = np.linalg.inv(view_camera)
+        for i in range(len(skeletons)):
+            skeletons[i, :, :2] = scene.apply(to_view @ target_vs.scene().camera_near(i), skeletons[i, :, :2])
     skeletons[..., :2] /= target_vs.meta["frame_size"][1]
     return skeletons
 
 
-def crop_like_target(sequence, target_vs, fps):
-    """Poses in the target's frame-height units -> the target's crop coordinates, cropped as
-    VideoSkeleton cropped the target: one square side for the whole video, centred on the person,
-    the centre smoothed over half a second. So the generator sees poses placed as in its training."""
-    side = target_vs.meta["crop_boxes"][0][2] / target_vs.meta["frame_size"][1]
+def crop_like_target(sequence, side, fps):
+    """Poses in the target's frame-height units -> (the poses in their crops' coordinates, the crop
+    boxes (N, 3) x0, y0, side in frame-height units), cropped as VideoSkeleton cropped the target:
+    a square of the view's crop side centred on the person, the centre smoothed over half a second.
+    So the generator sees poses placed as in its training."""
     boxes = np.array([person_box(Skeleton(pose), (1, 1)) for pose in sequence])  # (N, 4)
     centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], axis=1)  # (N, 2)
     corners = smooth_track(centres, max(1, int(round(fps / 2)))) - side / 2  # (N, 2)
     cropped = np.array(sequence, dtype=np.float32)
     cropped[:, :, :2] = (cropped[:, :, :2] - corners[:, None, :]) / side
-    return cropped
+    return cropped, np.column_stack([corners, np.full(len(corners), side)])
 
 
 @dataclass
@@ -173,16 +197,18 @@ class DrivingPoses:
     """The poses that drive the generator, one per source frame."""
     source: np.ndarray  # (N, 33, 4) gaps filled and smoothed, in source frame-height units
     skeletons: np.ndarray  # (N, 33, 4) the same poses in the target's crop coordinates
+    boxes: np.ndarray  # (N, 3) those crops (x0, y0, side) in the fixed view, frame-height units
     status: np.ndarray  # (N,) DETECTED, INTERPOLATED or HELD
     small: np.ndarray  # (N,) bool: a detection dropped as much smaller than the usual person
     normalizer: PoseNormalizer
 
 
-def driving_poses(detections, fps, target_vs, smooth=True, normalize=True,
+def driving_poses(detections, fps, target_vs, view, smooth=True, normalize=True,
                   min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA):
-    """Source detections ((N, 33, 4) frame-height units, NaN where nobody) -> DrivingPoses.
+    """Source detections ((N, 33, 4) frame-height units, NaN where nobody) -> DrivingPoses in the
+    target's `view` (scene.View: its camera, and the crop side of the target there).
 
-    normalize=False only fits the source person's median bounding box into the target's crop.
+    normalize=False only fits the source person's median bounding box into the view's crop.
     """
     detections, small = drop_small_people(detections)
     try:
@@ -193,24 +219,51 @@ def driving_poses(detections, fps, target_vs, smooth=True, normalize=True,
     if smooth:
         filled = smooth_sequence(filled, fps, min_cutoff, beta, unit=BodyRange.of(filled[detected]).height,
                                  held=status == HELD)
+    height = target_vs.meta["frame_size"][1]
     if normalize:
-        normalizer = PoseNormalizer.fit(filled[detected], target_frame_skeletons(target_vs))
-        skeletons = crop_like_target(normalizer.apply(filled), target_vs, fps)
+        normalizer = PoseNormalizer.fit(filled[detected], target_frame_skeletons(target_vs, view.camera))
+        skeletons, boxes = crop_like_target(normalizer.apply(filled), view.box[2] / height, fps)
     else:
         normalizer = PoseNormalizer.fit_box(filled[detected])
         skeletons = normalizer.apply(filled)
-    return DrivingPoses(filled, skeletons, status, small, normalizer)
+        boxes = np.tile(np.asarray(view.box, dtype=np.float64) / height, (len(filled), 1))
+    return DrivingPoses(filled, skeletons, boxes, status, small, normalizer)
 
 
-def generate_images(generator, skeletons, verbose=True):
-    """(N, S, S, 3) uint8 BGR: the target in each pose. The nearest-neighbour generator picks a
-    smooth path through the target's frames for the whole sequence; networks go batch by batch."""
-    poses = [Skeleton(pose) for pose in skeletons]
-    if hasattr(generator, "generate_sequence"):
-        return generator.generate_sequence(poses)
-    batches = range(0, len(poses), BATCH_SIZE)
-    return np.concatenate([generator.generate_batch(poses[start:start + BATCH_SIZE])
-                           for start in tqdm(batches, desc="generating", unit="batch", disable=not verbose)])
+def generate_layers(generator, skeletons):
+    """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 or None): the target in each pose,
+    generated as a sequence (the nearest-neighbour generator and the GAN's exemplars follow a
+    smooth path through the target's frames)."""
+    return generator.generate_layers([Skeleton(pose) for pose in skeletons], sequence=True)
+
+
+# --- the scene ------------------------------------------------------------------------------------
+def scene_size(frame_size, max_height=SCENE_MAX_HEIGHT):
+    """(width, height) of the scene video: the target's frame, at most max_height tall, even sides."""
+    width, height = frame_size
+    factor = min(1.0, max_height / height)
+    return 2 * max(1, round(width * factor / 2)), 2 * max(1, round(height * factor / 2))
+
+
+def place_person(background, person, alpha, box):
+    """The scene frame: a generated crop's person (S, S, 3) uint8 with its alpha (S, S) drawn over
+    `background` (H, W, 3) at box = (x0, y0, side) in its pixels, the crop resized to the box
+    (cubic for colour, linear for alpha). Only the box's pixels are touched."""
+    height, width = background.shape[:2]
+    x0, y0, side = box
+    left, top = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    right, bottom = min(width, int(np.ceil(x0 + side))), min(height, int(np.ceil(y0 + side)))
+    frame = background.copy()
+    if right <= left or bottom <= top:
+        return frame
+    to_region = (scene.translation(-left, -top) @ scene.crop_matrix(box, person.shape[0]))[:2]  # crop -> region px
+    size = (right - left, bottom - top)
+    colour = cv2.warpAffine(person, to_region, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    weight = cv2.warpAffine(alpha.astype(np.float32), to_region, size, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    frame[top:bottom, left:right] = scene.composite(colour[None], weight.clip(0, 1)[None],
+                                                    background[None, top:bottom, left:right])[0]
+    return frame
 
 
 # --- the output ---------------------------------------------------------------------------------
@@ -223,13 +276,18 @@ def put_label(image, text, row=0, colour=(255, 255, 255)):
     cv2.putText(image, text, (6, top + height + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
+def to_height(image, height):
+    """An image resized to `height` pixels tall, its aspect kept, its width even (for H.264)."""
+    width = 2 * max(1, round(image.shape[1] * height / image.shape[0] / 2))
+    interpolation = cv2.INTER_CUBIC if image.shape[0] < height else cv2.INTER_AREA
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
 def side_by_side(frame, skeleton, status, generated, label, height=PANEL_HEIGHT):
-    """source | driving pose | generated target, each `height` pixels tall, labelled."""
-    width = 2 * round(frame.shape[1] * height / frame.shape[0] / 2)  # even, for H.264
-    source = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    """source | driving pose | generated target (the scene, or a crop), each `height` pixels tall, labelled."""
+    source = to_height(frame, height)
     pose = Skeleton(skeleton).draw(np.full((height, height, 3), 32, dtype=np.uint8))
-    interpolation = cv2.INTER_CUBIC if generated.shape[0] < height else cv2.INTER_AREA
-    target = cv2.resize(generated, (height, height), interpolation=interpolation)
+    target = to_height(generated, height)
     put_label(source, "source")
     put_label(pose, "driving pose")
     if status == HELD:
@@ -247,6 +305,13 @@ def output_paths(video_path):
             video_path.with_name(video_path.stem + ".frames.json"))
 
 
+def scene_paths(video_path):
+    """(scene video .scene.mp4, generated layers .layers.npz) saved next to the output video."""
+    video_path = Path(video_path)
+    return (video_path.with_name(video_path.stem + ".scene.mp4"),
+            video_path.with_name(video_path.stem + ".layers.npz"))
+
+
 def save_still(video_path, png_path, index=None):
     """One frame of a written video (the middle one by default) as a PNG; returns its path."""
     indices, frames = video_io.read_frames(video_path)
@@ -261,13 +326,16 @@ class DanceDemo:
     """Transfer the dance of `source_path` to a target person.
 
     gen_type: 1-4 or a name (nearest, vanilla-vector, vanilla-image, gan); target: a target video,
-    its cache folder, or a VideoSkeleton (default: the built-in synthetic target). `draw()` writes
-    the side-by-side video (shown in a window too with show=True) and returns what it did.
+    its cache folder, or a VideoSkeleton (default: the built-in synthetic target); view_frame: a
+    frame number of the target video whose view of the room the result is shown in (default: the
+    median training view). `draw()` writes the scene video and the side-by-side video (shown in a
+    window too with show=True) and returns what it did.
     """
 
     def __init__(self, source_path, gen_type=4, target=None, checkpoint=None, out=None, device=None,
                  smooth=True, normalize=True, max_frames=None, show=False,
-                 min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, verbose=True, paint_person=False):
+                 min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, verbose=True, paint_person=False,
+                 view_frame=None):
         self.source_path = Path(source_path)
         try:
             self.source_info = video_io.video_info(self.source_path)  # fail on a bad source before any work
@@ -282,6 +350,12 @@ class DanceDemo:
         self.out = Path(out or f"out/{self.source_path.stem}_to_{target_stem}_{self.generator.name}.mp4")
         self.smooth, self.normalize, self.max_frames, self.show = smooth, normalize, max_frames, show
         self.min_cutoff, self.beta, self.verbose = min_cutoff, beta, verbose
+        self.view_index = view_frame_index(self.target, view_frame)  # kept frame of the fixed view, or None
+        self.view = self.target.view(self.view_index) if self.view_index is not None else self.target.typical_view()
+        self.in_scene = self.view_index is not None and self.generator.composites
+        if not self.in_scene and verbose:
+            print(f"{self.target.name}: the scene could not be registered, so the result is the generated crops "
+                  f"(their background painted by the generator), not the target's room")
 
     def draw(self):
         """Run the transfer; returns a dict of counts, seconds per stage and the files written."""
@@ -289,56 +363,78 @@ class DanceDemo:
         draw_started = started = time.perf_counter()
         info, detections = detect_source(self.source_path, self.max_frames, self.verbose)
         seconds["detect"] = time.perf_counter() - started
-        driving = driving_poses(detections, info.fps, self.target, self.smooth, self.normalize,
+        driving = driving_poses(detections, info.fps, self.target, self.view, self.smooth, self.normalize,
                                 self.min_cutoff, self.beta)
         started = time.perf_counter()
-        generated = generate_images(self.generator, driving.skeletons, self.verbose)  # (N, S, S, 3)
+        person, alpha = generate_layers(self.generator, driving.skeletons)  # (N, S, S, 3), (N, S, S)
         seconds["generate"] = time.perf_counter() - started
         started = time.perf_counter()
-        summary = self._write(info, driving, generated)
+        summary = self._write(info, driving, person, alpha)
         seconds["write"] = time.perf_counter() - started
         seconds["total"] = time.perf_counter() - draw_started
         summary["seconds"] = {stage: round(value, 3) for stage, value in seconds.items()}
         return summary
 
-    def _write(self, info, driving, generated):
-        """Write the video, the driving skeletons and the per-frame flags; nothing is left under
-        its final name unless all three are complete."""
+    def _write(self, info, driving, person, alpha):
+        """Write the videos, the driving skeletons, the layers and the per-frame flags; nothing is
+        left under its final name unless all of them are complete."""
         skeletons_path, flags_path = output_paths(self.out)
+        scene_path, layers_path = scene_paths(self.out)
         writer = video_io.VideoWriter(self.out, info.fps)
-        flags_partial = flags_path.with_name(flags_path.name + ".partial")
-        skeletons_partial = None
+        scene_writer = video_io.VideoWriter(scene_path, info.fps) if self.in_scene else None
+        partials = {path: path.with_name(path.stem + ".partial" + path.suffix)
+                    for path in (skeletons_path, flags_path) + ((layers_path,) if self.in_scene else ())}
         label = generator_label(self.generator)
+        if self.in_scene:
+            size = scene_size(self.target.scene().frame_size)
+            room = self.target.scene().render(self.view.camera)  # the fixed view, at the frame's size
+            room = cv2.resize(room, size, interpolation=cv2.INTER_AREA)
+            boxes = driving.boxes * size[1]  # (N, 3) in scene video pixels
         try:
             frames = video_io.iter_frames(self.source_path, max_frames=self.max_frames)
-            for t, (_, frame) in enumerate(tqdm(frames, total=len(generated), desc="writing", unit="frame",
-                                                disable=not self.verbose)):
-                if t == len(generated):
+            for t, (_, frame) in enumerate(tqdm(frames, total=len(person), desc="writing", unit="frame",
+                                                disable=None if self.verbose else True)):
+                if t == len(person):
                     break
-                panel = side_by_side(frame, driving.skeletons[t], driving.status[t], generated[t], label)
+                generated = person[t]
+                if self.in_scene:
+                    generated = place_person(room, person[t], alpha[t], boxes[t])
+                    scene_writer.write(generated)
+                panel = side_by_side(frame, driving.skeletons[t], driving.status[t], generated, label)
                 writer.write(panel)
                 if self.show:
                     self._show(panel)
-            if writer.n_frames != len(generated):
+            if writer.n_frames != len(person):
                 raise DanceDemoError(f"{self.source_path} decoded {writer.n_frames} frames the second time, "
-                                     f"not {len(generated)}")
-            skeletons_partial = skeletons_path.with_name(skeletons_path.stem + ".partial.npy")
-            np.save(skeletons_partial, driving.skeletons)
+                                     f"not {len(person)}")
+            np.save(partials[skeletons_path], driving.skeletons)
             summary = self._summary(info, driving, panel.shape)
-            flags_partial.write_text(json.dumps(summary, indent=1))
+            if self.in_scene:
+                np.savez_compressed(partials[layers_path], alpha=(alpha * 255).round().astype(np.uint8), boxes=boxes)
+                summary["scene"] = {"video": str(scene_path), "size": list(size),
+                                    "view_frame": int(self.target.frame_index(self.view_index)),
+                                    "target_video": str(self.target.video_path),
+                                    "layers": "alpha (N, S, S) uint8 0-255 of each generated crop, boxes (N, 3) "
+                                              "x0, y0, side of each crop in scene video pixels"}
+            partials[flags_path].write_text(json.dumps(summary, indent=1))
             writer.close()
-            os.replace(skeletons_partial, skeletons_path)
-            os.replace(flags_partial, flags_path)
+            if scene_writer is not None:
+                scene_writer.close()
+            for path, partial in partials.items():
+                os.replace(partial, path)
         except BaseException:
-            writer.abort()
-            for partial in (skeletons_partial, flags_partial):
-                if partial is not None:
-                    Path(partial).unlink(missing_ok=True)
+            for open_writer in (writer, scene_writer):
+                if open_writer is not None:
+                    open_writer.abort()
+            for partial in partials.values():
+                partial.unlink(missing_ok=True)
             raise
         finally:
             if self.show:
                 cv2.destroyAllWindows()
         summary["files"] = {"video": str(self.out), "skeletons": str(skeletons_path), "flags": str(flags_path)}
+        if self.in_scene:
+            summary["files"].update(scene=str(scene_path), layers=str(layers_path))
         summary["codec"] = writer.codec
         return summary
 
@@ -356,7 +452,7 @@ class DanceDemo:
             "source": str(self.source_path), "target": self.target.name, "generator": self.generator.name,
             "generator_size": self.generator.size, "fps": info.fps, "n_frames": len(driving.status),
             "frame_size": [int(panel_shape[1]), int(panel_shape[0])],
-            "skeletons": "(N, 33, 4) driving landmarks in the target's crop coordinates (0..1)",
+            "skeletons": "(N, 33, 4) driving landmarks in the coordinates of each generated crop (0..1)",
             "smoothing": {"min_cutoff": self.min_cutoff, "beta": self.beta} if self.smooth else None,
             "normalization": asdict(driving.normalizer) if self.normalize else {"box_fit": asdict(driving.normalizer)},
             "counts": {**counts, "dropped_as_small": int(driving.small.sum())},
@@ -373,8 +469,13 @@ def print_summary(demo, summary):
           f"where nobody was found ({counts['dropped_as_small']} detections dropped as too small)")
     for stage, value in summary["seconds"].items():
         print(f"  {stage:<8} {value:7.2f} s  ({n / max(value, 1e-9):7.1f} frames/s)")
+    if "scene" in summary["files"]:
+        width, height = summary["scene"]["size"]
+        print(f"wrote {summary['files']['scene']} ({width}x{height}: the target's room as seen at its frame "
+              f"{summary['scene']['view_frame']}, {summary['codec']})")
+        print(f"wrote {summary['files']['layers']} (the generated alphas and their boxes in the scene video)")
     width, height = summary["frame_size"]
-    print(f"wrote {summary['files']['video']} ({width}x{height}, {summary['codec']})")
+    print(f"wrote {summary['files']['video']} ({width}x{height}: source | driving pose | result, {summary['codec']})")
     print(f"wrote {summary['files']['skeletons']} (driving skeletons, target crop coordinates)")
     print(f"wrote {summary['files']['flags']} (per-frame status and settings)")
 
@@ -418,6 +519,9 @@ def parse_args(argv=None):
     parser.add_argument("--checkpoint", help="trained generator to use (default data/models/<target>/<gen>.pt)")
     parser.add_argument("--out", help="output video (default out/<source>_to_<target>_<gen>.mp4)")
     parser.add_argument("--show", action="store_true", help="also show the frames in a window while writing")
+    parser.add_argument("--view-frame", type=int, metavar="N",
+                        help="show the result in the target's room as its camera saw it at frame N of the target "
+                             "video (default: the median view of the training frames)")
     parser.add_argument("--max-frames", type=int, help="only the first N frames of the source")
     parser.add_argument("--no-smooth", action="store_true", help="use the detected poses as they are (no 1-euro filter)")
     parser.add_argument("--no-normalize", action="store_true",
@@ -448,7 +552,7 @@ def main(argv=None):
             demo = DanceDemo(args.source, args.gen, args.target, args.checkpoint, args.out, args.device,
                              smooth=not args.no_smooth, normalize=not args.no_normalize,
                              max_frames=args.max_frames, show=args.show, min_cutoff=args.min_cutoff, beta=args.beta,
-                             paint_person=args.paint_person)
+                             paint_person=args.paint_person, view_frame=args.view_frame)
         summary = demo.draw()
         print_summary(demo, summary)
         if args.source is None:

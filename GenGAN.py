@@ -1,20 +1,21 @@
 """Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image, with an exemplar.
 
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
-nearest pose and placement in the crop (found as GenNearest finds it), and a sampling grid that
-carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb similarities). A U-Net
-(networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear resize-convolutions,
-self-attention at 8x8) corrects that warp, decides per pixel whether to trust it, and paints what
-the exemplar does not show (when generating, only in the background by default: a painted person is
-a blur MediaPipe misreads). Pixels are moved rather than painted, so the output is sharp after
-minutes of CPU training: the pose-only U-Net (`--no-exemplar`) is still a blur at that budget, in
-which MediaPipe does not find the person. Discriminator: a spectrally normalised patch critic that
-sees the skeleton image together with the real or generated person. Losses: hinge adversarial + L1
-+ SSIM + discriminator feature matching. What generates is a running average of the generator's
-weights (training.update_average), steadier than the generator as it chases the critic: on taichi2
-at 256 after 15 CPU minutes, held-out detection 0.93 / 0.92 / 0.94 over three seeds, against 0.88 /
-0.91 / 0.93 for the last weights of the same runs, SSIM about the same (RESULTS.md).
-Generating needs the target's cache (data/cache/<target>/), where the exemplars are.
+nearest pose and placement in the crop (found as GenNearest finds it), that frame's person mask, and
+a sampling grid that carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb
+similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear
+resize-convolutions, self-attention at 8x8) corrects that warp, decides per pixel whether to trust
+it, paints what the exemplar does not show (when generating, off the person by default: a painted
+person is a blur MediaPipe misreads), and outputs an alpha that starts as the exemplar's mask moved
+by the warp. The image is that person over the target's scene rendered for the crop's camera
+(networks.composite): the generator neither paints nor carries the background. Pixels are moved
+rather than painted, so the person is sharp after minutes of CPU training; the pose-only U-Net
+(`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally normalised patch
+critic that sees the skeleton image with the real crop or the composite. Losses: hinge adversarial +
+L1 + SSIM + discriminator feature matching on the composite, and L1 of alpha against the cached
+person masks. What generates is a running average of the generator's weights
+(training.update_average), steadier than the generator as it chases the critic.
+Generating needs the target's cache (data/cache/<target>/), where the exemplars and the scene are.
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
@@ -31,10 +32,9 @@ import torch.nn.functional as F
 from GenNearest import GenNearest
 from networks import ExemplarWarper, PatchDiscriminator, UNet
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER
-from VideoSkeleton import CACHE_ROOT, VideoSkeleton, VideoSkeletonError
-from training import (AVERAGE, CheckpointError, PairDataset, TrainedGenerator, add_training_arguments, autocast_for,
-                      images_to_tensor, resize_crop, run_training, skeleton_inputs, split_indices, unwrap,
-                      weight_average, wrap_distributed)
+from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, add_training_arguments, autocast_for,
+                      images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training, skeleton_inputs,
+                      split_indices, unwrap, weight_average, wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
 EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
@@ -148,18 +148,19 @@ class ExemplarBank:
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
         self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in self.frame_ids])  # (M, rS, rS, 3)
+        self.masks = np.stack([resize_crop(video_skeleton.mask(f), size) for f in self.frame_ids])  # (M, S, S)
         self.joints = video_skeleton.reduced()[self.frame_ids].reshape(-1, N_JOINTS, 2)  # (M, 13, 2)
 
     def inputs(self, frame_ids, asked_skeletons):
-        """(N, 3r^2 + 2, S, S): each exemplar frame's crop in [-1, 1] (at r x S, folded into channels)
-        and the grid bringing it to the asked pose."""
+        """(N, 3r^2 + 1 + 2, S, S): each exemplar frame's crop in [-1, 1] (at r x S, folded into
+        channels), its person mask in [0, 1], and the grid bringing it to the asked pose."""
         positions = [self.position[int(frame)] for frame in frame_ids]
         asked = torch.from_numpy(np.stack([skeleton.joints() for skeleton in asked_skeletons]))  # (N, 13, 2)
         grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size)  # (N, 2, S, S)
         crops = images_to_tensor(self.crops[positions])  # (N, 3, rS, rS)
         if self.scale > 1:
             crops = F.pixel_unshuffle(crops, self.scale)  # (N, 3r^2, S, S)
-        return torch.cat([crops, grid], dim=1)
+        return torch.cat([crops, masks_to_tensor(self.masks[positions]), grid], dim=1)
 
     def training_choices(self, frame_ids, gap_seconds=EXEMPLAR_GAP_SECONDS, n_choices=EXEMPLAR_CHOICES):
         """(N, n_choices) exemplar frames for training frames: their nearest poses >= gap_seconds away."""
@@ -178,8 +179,8 @@ class ExemplarBank:
 
 
 class ExemplarPairs(PairDataset):
-    """PairDataset whose inputs carry an exemplar: (B, 3 + 3r^2 + 2, S, S) = drawn pose, exemplar crop,
-    pose-guided grid. Training pairs draw one of their EXEMPLAR_CHOICES exemplars per step;
+    """PairDataset whose inputs carry an exemplar: (B, 3 + 3r^2 + 1 + 2, S, S) = drawn pose, exemplar
+    crop, its mask, pose-guided grid. Training pairs draw one of their EXEMPLAR_CHOICES exemplars per step;
     held-out pairs use their nearest training pose, as generation does."""
 
     def __init__(self, video_skeleton, indices, size, bank, training, augment=False):
@@ -192,15 +193,16 @@ class ExemplarPairs(PairDataset):
 
     def batch(self, positions, rng=None):
         if self.augment and rng is not None:
-            skeletons, images = self.augmented(positions, rng)
+            skeletons, images, masks, backgrounds = self.augmented(positions, rng)
             drawings = skeleton_inputs(skeletons, "image", self.size)
         else:
             skeletons = [self.skeletons[p] for p in positions]
-            images, drawings = self.images[positions], self.inputs[positions]
+            images, masks, drawings = self.images[positions], self.masks[positions], self.inputs[positions]
+            backgrounds = None if self.backgrounds is None else self.backgrounds[positions]
         choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
                   else np.zeros(len(positions), dtype=np.int64))
-        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 3r^2 + 2, S, S)
-        return torch.cat([drawings, exemplars], dim=1), images_to_tensor(images)
+        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 3r^2 + 3, S, S)
+        return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds)
 
 
 def gaussian_window(size=11, sigma=1.5):
@@ -251,14 +253,14 @@ def exemplar_scale(size):
 
 
 def build_generator(size, model_args):
-    unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args.get("max_channels", 256),
-                     attention=model_args["attention"],
-                     canvas_channels=model_args["canvas_channels"],
-                     full_resolution_channels=model_args.get("full_resolution_channels", 0),
-                     upsampling=model_args.get("upsampling", "nearest"))
-    if model_args.get("exemplar"):
-        return ExemplarWarper(size, exemplar_scale=model_args.get("exemplar_scale", 1), **unet_args)
-    return UNet(size, **unet_args)
+    """The generator: person RGB and alpha (B, 4, S, S) from the drawn pose (and the exemplar)."""
+    unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args["max_channels"],
+                     attention=model_args["attention"], canvas_channels=model_args["canvas_channels"],
+                     full_resolution_channels=model_args["full_resolution_channels"],
+                     upsampling=model_args["upsampling"])
+    if model_args["exemplar"]:
+        return ExemplarWarper(size, exemplar_scale=model_args["exemplar_scale"], **unet_args)
+    return UNet(size, out_channels=4, **unet_args)
 
 
 class GANTraining:
@@ -267,7 +269,7 @@ class GANTraining:
     name = "gan"
     input_kind = "image"
 
-    def __init__(self, size, device, args):
+    def __init__(self, size, device, args, target):
         self.size, self.device = size, device
         exemplar = not args.no_exemplar
         self.model_args = {"base_channels": generator_channels(size), "attention": not args.no_attention,
@@ -276,8 +278,9 @@ class GANTraining:
                            "max_channels": max_channels(size),
                            "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
                            "exemplar_scale": exemplar_scale(size) if exemplar else 1,
-                           "l1_weight": args.l1_weight, "feature_weight": args.feature_weight,
-                           "ssim_weight": args.ssim_weight}
+                           "composite": target.scene().registrable}
+        self.weights = {"l1": args.l1_weight, "feature": args.feature_weight, "ssim": args.ssim_weight,
+                        "mask": args.mask_weight}
         generator = build_generator(size, self.model_args).to(device)
         discriminator = PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)
         self.networks = {"generator": wrap_distributed(generator, device),
@@ -298,13 +301,13 @@ class GANTraining:
         return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
                 ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
 
-    def training_step(self, inputs, real):
-        """inputs: (B, 3 or 3 + 3r^2 + 2, S, S), the drawn pose first (then the exemplar); real: (B, 3, S, S);
-        all in [-1, 1]. Returns the step's losses."""
+    def training_step(self, batch):
+        """batch.inputs: (B, 3 or 3 + 3r^2 + 3, S, S), the drawn pose first (then the exemplar); images
+        (B, 3, S, S) in [-1, 1]. Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
-        skeleton_images = inputs[:, :3]  # the critic judges the person against the asked pose only
+        skeleton_images, real = batch.inputs[:, :3], batch.real  # the critic judges against the asked pose only
         with autocast_for(self.device):
-            fake = generator(inputs)  # (B, 3, S, S)
+            fake, loss_l1, loss_mask = reconstruction(generator(batch.inputs), batch)  # fake: the composite (B, 3, S, S)
 
             # (1) update D: hinge loss on real and generated pairs, in one pass through the critic
             scores, features = discriminator(skeleton_images.repeat(2, 1, 1, 1), torch.cat([real, fake.detach()]))
@@ -323,26 +326,23 @@ class GANTraining:
             fake_scores, fake_features = critic(skeleton_images, fake)
             loss_adversarial = -fake_scores.float().mean()
             loss_features = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_features, real_features)) / len(fake_features)
-            loss_l1 = F.l1_loss(fake.float(), real)
             loss_ssim = 1 - ssim(fake, real)
-            loss_g = (loss_adversarial + self.model_args["l1_weight"] * loss_l1
-                      + self.model_args["feature_weight"] * loss_features
-                      + self.model_args["ssim_weight"] * loss_ssim)
+            loss_g = (loss_adversarial + self.weights["l1"] * loss_l1 + self.weights["feature"] * loss_features
+                      + self.weights["ssim"] * loss_ssim + self.weights["mask"] * loss_mask)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizers["generator"].step()
         critic.requires_grad_(True)
         return {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item(),
-                "ssim": loss_ssim.item()}
+                "ssim": loss_ssim.item(), "mask": loss_mask.item()}
 
 
 class GenGAN(TrainedGenerator):
-    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton)` -> BGR image.
+    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton, view)` -> BGR image.
 
     paint_person: also let the network paint over the person where it distrusts the exemplar, as
-    in training (higher SSIM and L1, a blurrier person that MediaPipe reads less well). By default
-    the person is the exemplar's pixels, moved by the guided warp and the learned flow, and only the
-    background is painted (see networks.ExemplarWarper).
+    in training (a blurrier person that MediaPipe reads less well). By default the person is the
+    exemplar's pixels, moved by the guided warp and the learned flow (see networks.ExemplarWarper).
     """
 
     name = "gan"
@@ -350,46 +350,28 @@ class GenGAN(TrainedGenerator):
     def __init__(self, checkpoint_or_target, device=None, target=None, paint_person=False):
         super().__init__(checkpoint_or_target, device, target)
         self.bank = None
-        if self.model_args.get("exemplar"):  # exemplars: the training frames of the target
-            target = self.target or open_target_cache(self.target_name, self.checkpoint_path)
-            if target.name != self.target_name:
-                raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
-                                      f"not {target.name}")
-            self.bank = ExemplarBank(target, split_indices(len(target))[0], self.size,  # defaults: trained before them
-                                     self.model_args.get("exemplar_placement_weight", 0.0),
-                                     self.model_args.get("exemplar_scale", 1))
+        if self.model_args["exemplar"]:  # exemplars: the training frames of the target
+            self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
+                                     self.model_args["exemplar_placement_weight"], self.model_args["exemplar_scale"])
             self.network.paint_person = paint_person
 
     @staticmethod
     def build_network(size, model_args):
         return build_generator(size, model_args)
 
+    def plan(self, skeletons, sequence):
+        """(N,) each pose's exemplar frame: its nearest pose, or for a sequence the frames along the
+        path GenNearest's sequence mode takes through the target's frames, so they do not flicker."""
+        if self.bank is None:
+            return None
+        return self.bank.nearest.choose_frames(skeletons) if sequence else self.bank.nearest.nearest_frames(skeletons)
+
     def network_inputs(self, skeletons, exemplar_frames=None):
-        """(N, 3 or 3 + 3r^2 + 2, S, S): the drawn poses, and the exemplars (by default each pose's nearest)."""
+        """(N, 3 or 3 + 3r^2 + 3, S, S): the drawn poses, and the exemplars."""
         inputs = super().network_inputs(skeletons)
         if self.bank is None:
             return inputs
-        if exemplar_frames is None:
-            exemplar_frames = self.bank.nearest.nearest_frames(skeletons)
         return torch.cat([inputs, self.bank.inputs(exemplar_frames, skeletons)], dim=1)
-
-    def generate_sequence(self, skeletons, batch_size=32):
-        """(N, S, S, 3) uint8 BGR for a driving sequence. Exemplars are chosen along the path
-        GenNearest's sequence mode takes through the target's frames, so they do not flicker."""
-        if self.bank is None:
-            return self.generate_batch(skeletons, batch_size)
-        frames = self.bank.nearest.choose_frames(skeletons)  # (N,)
-        starts = range(0, len(skeletons), batch_size)
-        return self.run_network(self.network_inputs(skeletons[s:s + batch_size], frames[s:s + batch_size]) for s in starts)
-
-
-def open_target_cache(target_name, checkpoint_path):
-    """The target's VideoSkeleton cache under data/cache/, or a clear CheckpointError."""
-    try:
-        return VideoSkeleton(CACHE_ROOT / target_name, verbose=False)
-    except VideoSkeletonError:
-        raise CheckpointError(f"{checkpoint_path} draws on its target's frames, but their cache "
-                              f"{CACHE_ROOT / target_name} is missing: run VideoSkeleton.py on the target video") from None
 
 
 def parse_args(argv=None):
@@ -397,7 +379,7 @@ def parse_args(argv=None):
         description="Train the conditional GAN on a target video: pix2pix with an exemplar (the nearest training "
                     "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator. "
                     "Default size: 256 on a GPU, 128 on CPU (a 2-core CPU trains 128x128 several times faster).")
-    add_training_arguments(parser, default_size=256, sizes=SIZES)
+    add_training_arguments(parser, default_size=256, sizes=SIZES, mask_weight=10.0)
     parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
     parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
     parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")

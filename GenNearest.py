@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 from scipy.spatial import KDTree
 
-import scene
 from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
@@ -213,11 +212,7 @@ class GenNearest:
     def composited(self, frame_ids, views=None):
         """The chosen frames' persons over the views' backgrounds (the crops themselves when the
         scene is not registrable)."""
-        person, alpha = self.layers(frame_ids)
-        if alpha is None:
-            return person
-        views = [None] * len(person) if views is None else views
-        return scene.composite(person, alpha, self.video_skeleton.backgrounds(views, self.size))
+        return self.video_skeleton.over_scene(*self.layers(frame_ids), views)
 
 
 def count_jumps(frame_ids):

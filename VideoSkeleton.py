@@ -192,6 +192,15 @@ class VideoSkeleton:
         typical = self.typical_view()
         return np.stack([self.scene().render_view(view or typical, size) for view in views])
 
+    def over_scene(self, person, alpha, views=None):
+        """Generated persons (N, S, S, 3) uint8 with their alphas (N, S, S) in [0, 1] drawn over the
+        scene of their views (the typical view where None): (N, S, S, 3) uint8. alpha None (a
+        generator that does not composite): the persons as they are."""
+        if alpha is None or not self.scene().registrable:
+            return person
+        views = [None] * len(person) if views is None else views
+        return scene.composite(person, alpha, self.backgrounds(views, person.shape[1]))
+
     def reduced(self):
         """All reduced skeletons as (N, 26) float32."""
         from Skeleton import REDUCED_LANDMARKS

@@ -86,7 +86,8 @@ class SelfAttention(nn.Module):
 
 
 class UNet(nn.Module):
-    """Skeleton image (B, 3, S, S) -> person image (B, 3, S, S) in [-1, 1].
+    """Skeleton image (B, 3, S, S) -> image (B, out_channels, S, S) in [-1, 1] (person RGB and alpha
+    for a generator that composites, see `composite`).
 
     The encoder halves the resolution down to 8x8; the decoder climbs back with skip connections
     so the thin limbs of the skeleton image land exactly where they were drawn. A learned
@@ -147,30 +148,32 @@ class UNet(nn.Module):
         x = self.bottleneck(x)  # (B, C, 8, 8)
         for up, skip in zip(self.ups, reversed(skips[:-1])):
             x = up(x, skip if self.skip_connections else None)  # (B, C_l, 2H, 2W)
-        return self.to_image(x)  # (B, 3, S, S)
+        return self.to_image(x)  # (B, out_channels, S, S)
 
 
 class VectorDecoder(nn.Module):
-    """Reduced skeleton (B, 26) -> person image (B, 3, S, S) in [-1, 1].
+    """Reduced skeleton (B, 26) -> image (B, out_channels, S, S) in [-1, 1] (person RGB and alpha
+    for a generator that composites, see `composite`).
 
     A linear layer lays the pose out on a 4x4 grid of features, then resize-convolutions double
     it up to S/2 and `output_head` makes the full-size image.
     """
 
-    def __init__(self, size=128, in_features=26, base_channels=16, max_channels=256, output_upsampling="resize"):
+    def __init__(self, size=128, in_features=26, out_channels=3, base_channels=16, max_channels=256,
+                 output_upsampling="resize"):
         super().__init__()
         n_levels = int(math.log2(size // 4)) - 1  # doublings from 4x4 to S/2
         channels = [channels_at(level, base_channels, max_channels) for level in reversed(range(n_levels + 1))]
         self.start_channels = channels[0]
         self.embed = nn.Sequential(nn.Linear(in_features, channels[0] * 16), nn.ReLU(inplace=True))
         self.ups = nn.ModuleList(UpBlock(c_in, 0, c_out) for c_in, c_out in zip(channels[:-1], channels[1:]))
-        self.to_image = output_head(channels[-1], 3, output_upsampling)
+        self.to_image = output_head(channels[-1], out_channels, output_upsampling)
 
     def forward(self, reduced_skeleton):
         x = self.embed(reduced_skeleton).view(-1, self.start_channels, 4, 4)  # (B, C, 4, 4)
         for up in self.ups:
             x = up(x, None)  # (B, C_l, 2H, 2W)
-        return self.to_image(x)  # (B, 3, S, S)
+        return self.to_image(x)  # (B, out_channels, S, S)
 
 
 class PatchDiscriminator(nn.Module):
@@ -204,6 +207,16 @@ class PatchDiscriminator(nn.Module):
         return self.score(x), features
 
 
+def composite(output, background):
+    """A generator's output over the scene: output (B, 4, S, S) = person RGB and alpha, in [-1, 1];
+    background (B, 3, S, S) in [-1, 1], or None when the scene is unknown (the person's colour is
+    then the whole image). Returns (image (B, 3, S, S) in [-1, 1], alpha (B, 1, S, S) in [0, 1])."""
+    person, alpha = output[:, :3], (output[:, 3:4] + 1) / 2
+    if background is None:
+        return person, torch.ones_like(alpha)
+    return alpha * person + (1 - alpha) * background.to(person.dtype), alpha
+
+
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -212,23 +225,29 @@ PERSON_HALF_WIDTH = 1 / 20  # of the crop side: about half a loose sleeve's or t
 # in a VideoSkeleton crop (a body about as tall as the crop); see ExemplarWarper.paint_person
 
 
+ALPHA_PRIOR = 4.0  # alpha logit of the exemplar's own mask moved by the warp: sigmoid(+-4) = 0.98 / 0.02 ...
+ALPHA_REACH = 8.0  # ... to which the network adds up to +-this: it can turn any pixel on or off
+
+
 class ExemplarWarper(nn.Module):
-    """(drawn pose, exemplar crop, pose-guided sampling grid) (B, 3 + 3r^2 + 2, S, S) -> person (B, 3, S, S).
+    """(drawn pose, exemplar crop, exemplar mask, pose-guided sampling grid) (B, 3 + 3r^2 + 1 + 2, S, S)
+    -> person colour and alpha (B, 4, S, S) in [-1, 1] (see `composite`).
 
     The sampling grid moves each body part of the exemplar onto the asked pose (computed from the
     two skeletons, see GenGAN.pose_guided_grid). A U-Net sees the drawn pose, the exemplar so
-    warped, and the exemplar as it is, and predicts per pixel a correction to the grid (a
-    residual flow), how much to trust the fetched pixel (a mask), and a synthesised colour for
-    what the exemplar does not show. Pixels moved rather than painted stay sharp from the first
-    step: the output starts as the guided warp itself (residual 0, mask near 1).
+    warped, its person mask so warped, and the exemplar as it is, and predicts per pixel a
+    correction to the grid (a residual flow), how much to trust the fetched pixel, a synthesised
+    colour for what the exemplar does not show, and a correction to the alpha. Alpha starts as the
+    exemplar's own person mask carried by the corrected warp, so the person is cut out of the
+    exemplar from the first step and its background is never carried along; the scene behind comes
+    from the target's background (`composite`). Pixels moved rather than painted stay sharp: the
+    output starts as the guided warp itself (residual 0, trust near 1).
 
     Painting is learned everywhere in training, where it takes the pixels the exemplar cannot
     explain so that the flow is not bent to fit them. When generating, by default it is kept off the
     person (`paint_person=False`): within PERSON_HALF_WIDTH of the drawn skeleton every pixel is
-    fetched, while the background, such as where a limb of the exemplar was before the warp moved
-    it, is still painted. The painted colour is a blur (a mean of what might be there), and on a
-    person it is what MediaPipe misreads: on taichi2's held-out frames at 128, detection 0.71 and
-    38.5 px joint error with the person painted, 0.82 and 12.2 px with the background painted only.
+    fetched. The painted colour is a blur (a mean of what might be there), and on a person it is
+    what MediaPipe misreads.
     """
 
     def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
@@ -236,20 +255,21 @@ class ExemplarWarper(nn.Module):
         self.max_shift = max_shift  # largest correction, in units of half the image side
         self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
         self.paint_person = True  # False (generation): near the drawn skeleton, every pixel is fetched
-        self.unet = UNet(size, in_channels=9, out_channels=6, **unet_args)
+        self.unet = UNet(size, in_channels=10, out_channels=7, **unet_args)
         last = self.unet.to_image[-2]
-        with torch.no_grad():  # start as the guided warp, trusted everywhere
+        with torch.no_grad():  # start as the guided warp, trusted everywhere, alpha the warped mask
             last.weight[:3].zero_()
+            last.weight[6:].zero_()
             last.bias[:2].zero_()
-            last.bias[2].fill_(2.0)  # mask = (tanh(2) + 1) / 2 = 0.98
+            last.bias[2].fill_(2.0)  # trust = (tanh(2) + 1) / 2 = 0.98
+            last.bias[6:].zero_()
 
     @staticmethod
     def person_region(drawing):
         """(B, 3, S, S) drawn pose in [-1, 1] -> (B, 1, S, S): 1 within about PERSON_HALF_WIDTH of a
         drawn limb or joint (a square neighbourhood), 0 elsewhere. Found on a grid of at most 64x64
-        blocks, then enlarged: a max-pool that wide at full resolution cost 12-19 % of a forward pass.
-        Enlarged bilinearly, so the edge between fetched and painted pixels is a ramp one block wide,
-        not a seam of steps (held-out SSIM at 256: +0.0015 to +0.0018 over three seeds)."""
+        blocks, then enlarged bilinearly (a max-pool that wide at full resolution is costly), so the
+        edge between fetched and painted pixels is a ramp one block wide, not a seam of steps."""
         block = max(1, drawing.shape[-1] // 64)
         reach = max(1, round(PERSON_HALF_WIDTH * drawing.shape[-1] / block))  # in blocks
         drawn = (drawing.amax(dim=1, keepdim=True) > -0.9).to(drawing.dtype)  # the background is black (-1)
@@ -259,28 +279,35 @@ class ExemplarWarper(nn.Module):
 
     @staticmethod
     def input_channels(exemplar_scale):
-        """Channels of the input: drawn pose 3, exemplar 3 x scale^2 (space-to-depth), grid 2."""
-        return 3 + 3 * exemplar_scale ** 2 + 2
+        """Channels of the input: drawn pose 3, exemplar 3 x scale^2 (space-to-depth), its mask 1, grid 2."""
+        return 3 + 3 * exemplar_scale ** 2 + 1 + 2
 
     def split_inputs(self, inputs):
-        """(B, C, S, S) -> drawn pose (B, 3, S, S), exemplar (B, 3, rS, rS), grid (B, S, S, 2).
+        """(B, C, S, S) -> drawn pose (B, 3, S, S), exemplar (B, 3, rS, rS), exemplar mask (B, 1, S, S)
+        in [0, 1], grid (B, S, S, 2).
 
         The exemplar travels at exemplar_scale x the output size, folded into channels, because
         pixels fetched from the sharper source keep the output sharp: sampling an exemplar first
         shrunk to the output size blurs it once more, and MediaPipe misreads blurred people.
         """
         r = self.exemplar_scale
-        exemplar = F.pixel_shuffle(inputs[:, 3:3 + 3 * r * r], r) if r > 1 else inputs[:, 3:6]
-        return inputs[:, :3], exemplar, inputs[:, 3 + 3 * r * r:5 + 3 * r * r].permute(0, 2, 3, 1)
+        colour_end = 3 + 3 * r * r
+        exemplar = F.pixel_shuffle(inputs[:, 3:colour_end], r) if r > 1 else inputs[:, 3:6]
+        mask = inputs[:, colour_end:colour_end + 1]
+        return inputs[:, :3], exemplar, mask, inputs[:, colour_end + 1:colour_end + 3].permute(0, 2, 3, 1)
 
     def forward(self, inputs):
-        drawing, source, guide = self.split_inputs(inputs)  # guide: x, y in [-1, 1]
+        drawing, source, source_mask, guide = self.split_inputs(inputs)  # guide: x, y in [-1, 1]
         exemplar = F.avg_pool2d(source, self.exemplar_scale) if self.exemplar_scale > 1 else source  # (B, 3, S, S)
         warped = F.grid_sample(source, guide, padding_mode="border", align_corners=False)  # (B, 3, S, S)
-        out = self.unet(torch.cat([drawing, warped, exemplar], dim=1))  # (B, 6, S, S) in [-1, 1]
-        flow, mask, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:]
-        fetched = F.grid_sample(source, guide + flow.permute(0, 2, 3, 1).to(guide.dtype),
-                                padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        warped_mask = F.grid_sample(source_mask, guide, padding_mode="zeros", align_corners=False)  # (B, 1, S, S)
+        out = self.unet(torch.cat([drawing, warped, exemplar, warped_mask], dim=1))  # (B, 7, S, S) in [-1, 1]
+        flow, trust, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:6]
+        corrected = guide + flow.permute(0, 2, 3, 1).to(guide.dtype)
+        fetched = F.grid_sample(source, corrected, padding_mode="border", align_corners=False)  # (B, 3, S, S)
+        fetched_mask = F.grid_sample(source_mask, corrected, padding_mode="zeros", align_corners=False)
+        alpha = torch.sigmoid(ALPHA_PRIOR * (2 * fetched_mask - 1) + ALPHA_REACH * out[:, 6:7])  # (B, 1, S, S)
         if not self.paint_person:
-            mask = torch.maximum(mask, self.person_region(drawing))
-        return mask * fetched + (1 - mask) * colour
+            trust = torch.maximum(trust, self.person_region(drawing))
+        person = trust * fetched + (1 - trust) * colour
+        return torch.cat([person, 2 * alpha - 1], dim=1)  # (B, 4, S, S)

@@ -5,9 +5,12 @@ The generator scripts hold only their method (networks, losses, one optimisation
 training run needs around the method lives here once. A method is an object with
     name, size, device, networks (dict of modules, "generator" among them, and AVERAGE if the
     generator's weights are averaged: the loop updates it, and it is what generates), optimizers (dict),
-    input_kind ("vector" or "image"), model_args (dict),
-    training_step(inputs, targets) -> dict of float losses,
-and `TrainedGenerator` turns its saved network back into `generate(skeleton)`.
+    input_kind ("vector" or "image"), model_args (dict: the architecture, what a checkpoint must
+    match to be resumed; loss weights and learning rates are run options, kept in its config),
+    training_step(batch: Batch) -> dict of float losses,
+and `TrainedGenerator` turns its saved network back into `generate(skeleton, view)`. Every network
+outputs the person's colour and an alpha (networks.composite): the image is the person over the
+target's scene, rendered for each crop's camera, and alpha is trained towards the cached person masks.
 """
 import argparse
 import copy
@@ -18,19 +21,23 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from tqdm import tqdm
 
-from VideoSkeleton import VALIDATION_FRACTION, split_indices  # noqa: F401  (the held-out split is the cache's)
+from networks import composite
+from VideoSkeleton import (CACHE_ROOT, VALIDATION_FRACTION, VideoSkeleton, VideoSkeletonError,  # noqa: F401
+                           split_indices)  # (the held-out split is the cache's)
 
 
 MODELS_ROOT = Path("data/models")
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: generators output a person and an alpha, drawn over the scene
 
 
 class CheckpointError(Exception):
@@ -146,18 +153,51 @@ def resize_crop(crop, size):
     return cv2.resize(crop, (size, size), interpolation=interpolation)
 
 
-class PairDataset:
-    """(skeleton input, person crop) pairs of some frames of a VideoSkeleton, at `size`.
+def masks_to_tensor(masks):
+    """uint8 (N, H, W) person masks 0..255 -> float (N, 1, H, W) in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(masks)).float().div(255).unsqueeze(1)
 
-    Crops are resized once and kept as uint8; skeleton images are drawn once. With `augment`,
-    each pair is shifted and scaled by a few percent, the skeleton redrawn to match, so the
-    network learns that a pose moved a little yields the same person moved a little.
+
+@dataclass
+class Batch:
+    """What one training step sees, all (B, ., S, S) but the vector inputs."""
+    inputs: torch.Tensor  # (B, 26) or (B, C, S, S): the skeleton (and whatever else the method feeds)
+    real: torch.Tensor  # (B, 3, S, S) in [-1, 1]: the real crops
+    mask: torch.Tensor  # (B, 1, S, S) in [0, 1]: their person masks, alpha's target
+    background: torch.Tensor = None  # (B, 3, S, S) in [-1, 1]: the scene behind each crop; None if unknown
+
+    def to(self, device):
+        return Batch(*(None if value is None else value.to(device)
+                       for value in (self.inputs, self.real, self.mask, self.background)))
+
+
+def augmentation(rng, size):
+    """A random shift and scale of a few percent about the image centre: (2x3 matrix, scale, shift)."""
+    scale = 1 + rng.uniform(-0.05, 0.05)
+    shift = rng.uniform(-0.05, 0.05, size=2)
+    centre = 0.5 * (1 - scale)
+    matrix = np.array([[scale, 0, (centre + shift[0]) * size],
+                       [0, scale, (centre + shift[1]) * size]], dtype=np.float32)
+    return matrix, scale, centre + shift
+
+
+class PairDataset:
+    """(skeleton input, person crop, person mask, scene background) of some frames of a
+    VideoSkeleton, at `size`.
+
+    Crops, masks and backgrounds (the target's scene rendered for each frame's own camera and
+    crop box; none when the scene is not registrable) are resized or rendered once and kept as
+    uint8; skeleton images are drawn once. With `augment`, each pair is shifted and scaled by a few
+    percent, the skeleton redrawn to match, so the network learns that a pose moved a little
+    yields the same person moved a little.
     """
 
     def __init__(self, video_skeleton, indices, size, input_kind, augment=False):
         self.indices = list(indices)
         self.size, self.input_kind, self.augment = size, input_kind, augment
         self.images = np.stack([resize_crop(video_skeleton.image(i), size) for i in self.indices])  # (N, S, S, 3)
+        self.masks = np.stack([resize_crop(video_skeleton.mask(i), size) for i in self.indices])  # (N, S, S)
+        self.backgrounds = video_skeleton.backgrounds([video_skeleton.view(i) for i in self.indices], size)  # or None
         self.skeletons = [video_skeleton.skeleton(i) for i in self.indices]
         self.inputs = skeleton_inputs(self.skeletons, input_kind, size)  # (N, 26) or (N, 3, S, S)
 
@@ -165,25 +205,31 @@ class PairDataset:
         return len(self.indices)
 
     def batch(self, positions, rng=None):
-        """(inputs, targets) tensors for dataset positions; augmented when enabled and rng given."""
+        """The Batch of some dataset positions; augmented when enabled and rng given."""
         if not (self.augment and rng is not None):
-            return self.inputs[positions], images_to_tensor(self.images[positions])
-        skeletons, images = self.augmented(positions, rng)
-        return skeleton_inputs(skeletons, self.input_kind, self.size), images_to_tensor(images)
+            return self.make_batch(self.inputs[positions], self.images[positions], self.masks[positions],
+                                   None if self.backgrounds is None else self.backgrounds[positions])
+        skeletons, images, masks, backgrounds = self.augmented(positions, rng)
+        return self.make_batch(skeleton_inputs(skeletons, self.input_kind, self.size), images, masks, backgrounds)
+
+    @staticmethod
+    def make_batch(inputs, images, masks, backgrounds):
+        return Batch(inputs, images_to_tensor(images), masks_to_tensor(masks),
+                     None if backgrounds is None else images_to_tensor(backgrounds))
 
     def augmented(self, positions, rng):
-        """(skeletons, (B, S, S, 3) uint8 images) of the pairs, each shifted and scaled a little."""
-        skeletons, images = [], []
+        """(skeletons, images (B, S, S, 3), masks (B, S, S), backgrounds (B, S, S, 3) or None) of
+        the pairs, each shifted and scaled a little, all layers alike."""
+        skeletons, images, masks, backgrounds = [], [], [], []
         for position in positions:
-            scale = 1 + rng.uniform(-0.05, 0.05)
-            shift = rng.uniform(-0.05, 0.05, size=2)
-            centre = 0.5 * (1 - scale)  # scale about the image centre
-            matrix = np.array([[scale, 0, (centre + shift[0]) * self.size],
-                               [0, scale, (centre + shift[1]) * self.size]], dtype=np.float32)
-            images.append(cv2.warpAffine(self.images[position], matrix, (self.size, self.size),
-                                         borderMode=cv2.BORDER_REFLECT))
-            skeletons.append(self.skeletons[position].transformed(scale, centre + shift))
-        return skeletons, np.stack(images)
+            matrix, scale, shift = augmentation(rng, self.size)
+            warp = lambda image: cv2.warpAffine(image, matrix, (self.size, self.size), borderMode=cv2.BORDER_REFLECT)
+            images.append(warp(self.images[position]))
+            masks.append(warp(self.masks[position]))
+            if self.backgrounds is not None:
+                backgrounds.append(warp(self.backgrounds[position]))
+            skeletons.append(self.skeletons[position].transformed(scale, shift))
+        return skeletons, np.stack(images), np.stack(masks), np.stack(backgrounds) if backgrounds else None
 
 
 def pair_datasets(method, video_skeleton, train_ids, validation_ids, augment=False):
@@ -231,8 +277,12 @@ def load_checkpoint(path, generator_name=None):
         checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
         raise CheckpointError(f"cannot read checkpoint {path}: {type(error).__name__}") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(checkpoint, dict) or "format" not in checkpoint:
         raise CheckpointError(f"{path} is not a Dance Transfer checkpoint")
+    if checkpoint["format"] != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} was saved by an older version (checkpoint format {checkpoint['format']}, "
+                              f"this one reads {CHECKPOINT_FORMAT}: generators now draw the person over the scene); "
+                              f"train it again")
     names = [generator_name] if isinstance(generator_name, str) else generator_name
     if names and checkpoint["generator"] not in names:
         raise CheckpointError(f"{path} holds a '{checkpoint['generator']}' generator, not '{'/'.join(names)}'")
@@ -267,21 +317,32 @@ def make_checkpoint(method, target_name, config, progress):
     }
 
 
+def open_target_cache(target_name, checkpoint_path):
+    """The target's VideoSkeleton cache under data/cache/, or a clear CheckpointError."""
+    try:
+        return VideoSkeleton(CACHE_ROOT / target_name, verbose=False)
+    except VideoSkeletonError:
+        raise CheckpointError(f"{checkpoint_path} draws on its target's frames and scene, but their cache "
+                              f"{CACHE_ROOT / target_name} is missing: run VideoSkeleton.py on the target video") from None
+
+
 class TrainedGenerator:
-    """A trained network as a generator: `generate(skeleton)` -> HxWx3 uint8 BGR image.
+    """A trained network as a generator: `generate(skeleton, view)` -> HxWx3 uint8 BGR image, the
+    person over the scene of the view (scene.View; the target's typical view by default).
 
     Subclasses set `name` (or `names`) and `build_network(size, model_args)`; everything else
-    (loading, device, batching, conversion) is shared.
+    (loading, device, batching, conversion, compositing) is shared.
     """
 
     name = None
 
     def __init__(self, checkpoint_or_target, device=None, target=None):
         """From a checkpoint path, or from a VideoSkeleton (its default checkpoint, course style).
-        `target`: the target's VideoSkeleton, for a generator that draws on the target's frames
-        (by default the one given, or the checkpoint's target cache under data/cache/)."""
+        `target`: the target's VideoSkeleton, whose scene the person is drawn over (and whose
+        frames a generator may draw on): by default the one given, or the checkpoint's target
+        cache under data/cache/."""
         checkpoint_path = checkpoint_or_target
-        if hasattr(checkpoint_or_target, "skeletons"):
+        if isinstance(checkpoint_or_target, VideoSkeleton):
             checkpoint_path = default_checkpoint(checkpoint_or_target, self.name)
             target = target or checkpoint_or_target
         checkpoint = load_checkpoint(checkpoint_path, self.accepted_names())
@@ -291,12 +352,16 @@ class TrainedGenerator:
         self.input_kind = checkpoint["input_kind"]
         self.target_name = checkpoint["target"]
         self.model_args = checkpoint["model_args"]
+        self.composites = self.model_args["composite"]
         self.trained = checkpoint["progress"]
         self.device = pick_device(device)
         self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
         load_weights(self.network, generating_network(checkpoint["networks"]), checkpoint_path)
         self.network.to(self.device).eval()
-        self.target = target
+        self.target = target or open_target_cache(self.target_name, self.checkpoint_path)
+        if self.target.name != self.target_name:
+            raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
+                                  f"not {self.target.name}")
 
     @classmethod
     def accepted_names(cls):
@@ -308,28 +373,57 @@ class TrainedGenerator:
 
     @torch.no_grad()
     def run_network(self, input_batches):
-        """Batches of network inputs (an iterable, made one at a time) -> (N, size, size, 3) uint8 BGR."""
-        outputs = []
+        """Batches of network inputs (an iterable, made one at a time) -> (person (N, S, S, 3) uint8
+        BGR, alpha (N, S, S) float32 in [0, 1], or None if this generator does not composite)."""
+        persons, alphas = [], []
         for inputs in input_batches:
             with autocast_for(self.device):
-                outputs.append(tensor_to_images(self.network(inputs.to(self.device))))
-        return np.concatenate(outputs) if outputs else np.zeros((0, self.size, self.size, 3), np.uint8)
+                output = self.network(inputs.to(self.device)).float()  # (B, 4, S, S)
+            persons.append(tensor_to_images(output[:, :3]))
+            alphas.append(output[:, 3].add(1).div(2).clamp(0, 1).cpu().numpy())
+        if not persons:
+            return np.zeros((0, self.size, self.size, 3), np.uint8), np.zeros((0, self.size, self.size), np.float32)
+        return np.concatenate(persons), np.concatenate(alphas) if self.composites else None
 
-    def generate_batch(self, skeletons, batch_size=32):
-        """List of Skeleton (crop coordinates) -> (N, size, size, 3) uint8 BGR."""
-        return self.run_network(self.network_inputs(skeletons[start:start + batch_size])
-                                for start in range(0, len(skeletons), batch_size))
+    def plan(self, skeletons, sequence):
+        """What a subclass decides for all the skeletons at once before generating (GenGAN: each
+        pose's exemplar, along one path for a sequence): an (N,) array, or None."""
+        return None
 
-    def network_inputs(self, skeletons):
-        """What the network is fed for a list of skeletons (a subclass may add to it)."""
+    def network_inputs(self, skeletons, plan=None):
+        """What the network is fed for a list of skeletons and their share of the plan."""
         return skeleton_inputs(skeletons, self.input_kind, self.size)
 
-    def generate(self, skeleton):
-        return self.generate_batch([skeleton])[0]
+    def generate_layers(self, skeletons, sequence=False, batch_size=32):
+        """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 or None) before compositing.
+        sequence: the skeletons are the consecutive frames of one sequence."""
+        plan = self.plan(skeletons, sequence)
+        return self.run_network(
+            self.network_inputs(skeletons[start:start + batch_size], None if plan is None else plan[start:start + batch_size])
+            for start in range(0, len(skeletons), batch_size))
+
+    def generate_batch(self, skeletons, views=None):
+        """List of Skeleton (crop coordinates) and their views -> (N, size, size, 3) uint8 BGR."""
+        return self.target.over_scene(*self.generate_layers(skeletons), views)
+
+    def generate_sequence(self, skeletons, views=None):
+        """`generate_batch` for the consecutive frames of a sequence (as DanceDemo generates)."""
+        return self.target.over_scene(*self.generate_layers(skeletons, sequence=True), views)
+
+    def generate(self, skeleton, view=None):
+        return self.generate_batch([skeleton], [view])[0]
 
 
 # --- the training loop ------------------------------------------------------------------------------
-def add_training_arguments(parser, default_size, sizes):
+def reconstruction(output, batch):
+    """What every network generator's losses start from: (the composite (B, 3, S, S), its L1
+    against the real crops, the L1 of alpha against the person masks: 0 without a scene)."""
+    image, alpha = composite(output.float(), batch.background)
+    mask_l1 = F.l1_loss(alpha, batch.mask) if batch.background is not None else image.new_zeros(())
+    return image, F.l1_loss(image, batch.real), mask_l1
+
+
+def add_training_arguments(parser, default_size, sizes, mask_weight):
     """The options every network generator's command line shares."""
     parser.add_argument("video", help="target video, or its VideoSkeleton cache folder")
     parser.add_argument("legacy", nargs="*", default=[], help=argparse.SUPPRESS)
@@ -339,6 +433,8 @@ def add_training_arguments(parser, default_size, sizes):
     parser.add_argument("--minutes", type=float, default=None, help="stop cleanly after this many minutes of training")
     parser.add_argument("--batch-size", type=int, default=8, help="pairs per step, per process (default 8)")
     parser.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    parser.add_argument("--mask-weight", type=float, default=mask_weight,
+                        help=f"weight of alpha's L1 against the cached person masks (default {mask_weight:g})")
     parser.add_argument("--lr-decay", type=float, default=0.0, metavar="FRACTION",
                         help="let the learning rate fall linearly to zero over this last fraction of the budget "
                              "(epochs or minutes, whichever ends first; pix2pix uses 0.5). A resumed run extends "
@@ -369,17 +465,20 @@ def log(rank, *message):
 
 
 def save_progress_images(method, dataset, fixed_positions, history, out_stem):
-    """The fixed validation grid (skeleton | generated | real, one row per pose) and the loss curve."""
+    """The fixed validation grid (skeleton | generated | its alpha | real, one row per pose) and the loss curve."""
     generator = unwrap(generating_network(method.networks))
     was_training = generator.training
     generator.eval()
     with torch.no_grad():
-        inputs, targets = dataset.batch(fixed_positions)
-        generated = tensor_to_images(generator(inputs.to(method.device)))
+        batch = dataset.batch(fixed_positions).to(method.device)
+        image, alpha = composite(generator(batch.inputs).float(), batch.background)
+        generated = tensor_to_images(image)
+        alphas = alpha[:, 0].mul(255).round().byte().cpu().numpy()  # (B, S, S)
     generator.train(was_training)
     rows = []
-    for position, fake, real in zip(fixed_positions, generated, dataset.images[fixed_positions]):
-        rows.append(np.hstack([dataset.skeletons[position].to_image(dataset.size), fake, real]))
+    for position, fake, alpha, real in zip(fixed_positions, generated, alphas, dataset.images[fixed_positions]):
+        rows.append(np.hstack([dataset.skeletons[position].to_image(dataset.size), fake,
+                               cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR), real]))
     cv2.imwrite(f"{out_stem}_grid.png", np.vstack(rows))
     plot_losses(history, f"{out_stem}_losses.png")
 
@@ -489,8 +588,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
             for positions in bar:
                 lr_factor = learning_rate_factor(budget.fraction, args.lr_decay)
                 set_learning_rates(method.optimizers, lr_factor)
-                inputs, targets = train_set.batch(positions, rng)
-                losses = method.training_step(inputs.to(method.device), targets.to(method.device))
+                losses = method.training_step(train_set.batch(positions, rng).to(method.device))
                 progress["step"] += 1
                 if AVERAGE in method.networks:
                     update_average(method.networks[AVERAGE], method.networks["generator"], progress["step"])
@@ -549,10 +647,16 @@ def check_ranks_agree(method, rank):
 
 
 def restore(method, checkpoint, checkpoint_path):
-    """Load weights and optimizer state into a freshly built method, refusing a mismatch."""
+    """Load weights and optimizer state into a freshly built method, refusing another architecture
+    (loss weights and learning rates may change between runs)."""
     if checkpoint["size"] != method.size or checkpoint["model_args"] != method.model_args:
-        raise CheckpointError(f"the checkpoint was trained at {checkpoint['size']}x{checkpoint['size']} with "
-                              f"{checkpoint['model_args']}; resume with the same settings (or drop --size)")
+        saved = checkpoint["model_args"]
+        differing = [f"{key}={saved.get(key)}" for key in sorted(set(saved) | set(method.model_args))
+                     if saved.get(key) != method.model_args.get(key)]
+        size = checkpoint["size"]
+        described = ", ".join([f"{size}x{size}"] + differing)
+        raise CheckpointError(f"{checkpoint_path} holds another network ({described}): "
+                              f"resume with the options it was trained with")
     for name, network in method.networks.items():
         weights = checkpoint["networks"].get(name)
         if weights is None and name == AVERAGE:  # saved before the average was kept: start it at the generator
@@ -570,10 +674,11 @@ def validation_l1(method, validation_set, batch_size=32):
     total = 0.0
     for start in range(0, len(validation_set), batch_size):
         positions = np.arange(start, min(start + batch_size, len(validation_set)))
-        inputs, targets = validation_set.batch(positions)
+        batch = validation_set.batch(positions).to(method.device)
         with autocast_for(method.device):
-            generated = generator(inputs.to(method.device)).float()
-        total += (generated - targets.to(method.device)).abs().sum().item() / 2  # [-1,1] -> [0,1]
+            output = generator(batch.inputs).float()
+        generated, _ = composite(output, batch.background)
+        total += (generated - batch.real).abs().sum().item() / 2  # [-1,1] -> [0,1]
     generator.train()
     return total / (len(validation_set) * 3 * method.size ** 2)
 
@@ -603,7 +708,10 @@ def run_training(method_factory, args, default_size, cpu_default_size=None):
         elif size is None:
             size = default_size if device.type != "cpu" else (cpu_default_size or default_size)
         seed_everything(args.seed)  # identical initial weights on every rank
-        method = method_factory(size, device, args)
+        method = method_factory(size, device, args, video_skeleton)
+        if rank == 0 and not method.model_args["composite"]:
+            print(f"{video_skeleton.name}: the scene is not registrable, so the generator paints the whole crop "
+                  f"(background included) as before")
         train(method, video_skeleton, args, rank, world_size)
     except (CheckpointError, VideoSkeletonError) as error:
         sys.exit(f"error: {error}")
