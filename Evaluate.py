@@ -1,15 +1,19 @@
 """Measure the generators of one target, every figure as ../shared/EVALUATION.md defines it.
 
 On the target's held-out validation frames (the last 10 %, never trained on) each generator is
-given each frame's own skeleton, and its output is compared with the real crop at the generator's
-resolution: SSIM, PSNR, L1, and whether MediaPipe finds the asked pose in it (detection rate, and
-joint error in pixels of a 256x256 crop). The real crops go through the same pose check: the
-"real" rows are the upper bound, what MediaPipe itself gives on the true images. With --transfer,
-the smoothness of a DanceDemo output video: jitter (beside the driving poses') and flicker.
+given each frame's own skeleton and view (camera and crop box, so the person is drawn over that
+frame's background), and its output is compared with the real crop at the generator's resolution
+(section 1: SSIM, and its map over the real crop's person region and over the rest, PSNR, L1;
+section 2: whether MediaPipe finds the asked pose in it, in pixels of a 256x256 crop). The same
+frames played in time order and generated as DanceDemo.py generates a sequence give section 3's
+tOF, pose-jitter ratio and flicker ratio against the real sequence. The real crops are read the
+same way: the "real" rows are the references a perfect generator would reach. With --transfer,
+the smoothness of a DanceDemo output (section 4): pose jitter beside the driving poses', flicker,
+and the background steadiness of its scene video against the real target video.
 
     python Evaluate.py ../shared/data/taichi2.mp4        # every generator that has a default checkpoint
     python Evaluate.py ../shared/data/taichi2.mp4 --gens nearest,gan --checkpoints gan=data/models/taichi2-3a68617516/gan-256.pt
-    python Evaluate.py data/cache/taichi2-3a68617516 --gens nearest --max-frames 30 --save-pairs out/pairs
+    python Evaluate.py data/cache/taichi2-3a68617516 --gens nearest --max-frames 30 --save-pairs out/pairs  # first 30
     python Evaluate.py ../shared/data/taichi2.mp4 --gens none --transfer out/karate1_to_taichi2_nearest.mp4
 
 Writes results.json, results.md, comparison.png and metrics.png (and transfer.json) into --out
@@ -30,13 +34,14 @@ from tqdm import tqdm
 
 import scene
 import video_io
-from DanceDemo import GENERATORS, DanceDemoError, generator_name, load_generator, output_paths
+from DanceDemo import GENERATORS, DanceDemoError, generator_name, load_generator, output_paths, scene_paths
 from GenNearest import GenNearest
 from Skeleton import REDUCED_LANDMARKS, PoseDetector
 from training import CheckpointError, load_checkpoint, resize_crop, split_indices
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 POSE_SIZE = 256  # pose figures are in pixels of a 256x256 crop; smaller images are upscaled to it
+FLOW_SIZE = 256  # tOF: optical flow on grey 256x256 images, in pixels of 256
 TILE = 192  # side of one image in comparison.png
 N_SHOWN = 4  # validation frames shown in comparison.png
 BATCH_SIZE = 16  # poses per generate_batch call
@@ -67,18 +72,36 @@ def ssim_map(image, reference):
     return full.mean(axis=-1)
 
 
+def dilated(person, side):
+    """(H, W) bool: a person mask grown by 1/32 of `side` (the crop's side), as EVALUATION.md's
+    person region is, so that the person's edge and halo count as person."""
+    radius = max(1, int(round(side / 32)))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+    return cv2.dilate(np.asarray(person, np.uint8), disk) > 0
+
+
+def upscaled_for_pose(image):
+    """A square image upscaled to 256x256 if smaller: what MediaPipe reads in every figure."""
+    if image.shape[0] >= POSE_SIZE:
+        return image
+    return cv2.resize(image, (POSE_SIZE, POSE_SIZE), interpolation=cv2.INTER_CUBIC)
+
+
+def region_of_mask(mask, size):
+    """(size, size) bool: the person region from MediaPipe's segmentation mask of a crop (any
+    size, float 0..1, or None when nobody was found: all False)."""
+    if mask is None:
+        return np.zeros((size, size), bool)
+    person = cv2.resize((mask > 0.5).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
+    return dilated(person, size)
+
+
 def person_region(segmenter, real_crop):
     """(H, W) bool: EVALUATION.md's person region of a real crop: MediaPipe's segmentation (static
     image mode) of the crop upscaled to 256x256 if smaller, above 0.5, dilated by 1/32 of the side.
     `segmenter` is a PoseDetector(video=False, segmentation=True). All False if nobody is found."""
-    size = real_crop.shape[0]
-    image = real_crop if size >= POSE_SIZE else cv2.resize(real_crop, (POSE_SIZE, POSE_SIZE), interpolation=cv2.INTER_CUBIC)
-    _, mask = segmenter.detect_with_mask(image)
-    if mask is None:
-        return np.zeros((size, size), bool)
-    person = cv2.resize((mask > 0.5).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
-    radius = max(1, int(round(size / 32)))
-    return cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
+    _, mask = segmenter.detect_with_mask(upscaled_for_pose(real_crop))
+    return region_of_mask(mask, real_crop.shape[0])
 
 
 def region_ssim(image, reference, person):
@@ -103,9 +126,7 @@ def l1(image, reference):
 def detect_pose(detector, image):
     """The skeleton MediaPipe finds in a square uint8 BGR image (coordinates 0..1 of it), or None.
     Images smaller than 256x256 are upscaled to it first, as EVALUATION.md asks."""
-    if image.shape[0] < POSE_SIZE:
-        image = cv2.resize(image, (POSE_SIZE, POSE_SIZE), interpolation=cv2.INTER_CUBIC)
-    return detector.detect(image)
+    return detector.detect(upscaled_for_pose(image))
 
 
 def pose_error(given, detected):
@@ -139,6 +160,61 @@ def flicker(frames):
             count += 1
         previous = frame
     return total / count if count else math.nan
+
+
+def pose_track(skeletons):
+    """(T, 13, 2) joints in px of a 256x256 crop of the skeletons detected in a sequence (each a
+    Skeleton or None), NaN where nobody was found: what `jitter` reads."""
+    missing = np.full((len(REDUCED_LANDMARKS), 2), np.nan)
+    return np.stack([missing if skeleton is None else skeleton.joints() * POSE_SIZE for skeleton in skeletons])
+
+
+# --- the temporal figures of a generated sequence against the real one (EVALUATION.md section 3) ------
+def grey_for_flow(image):
+    """uint8 BGR (S, S, 3) -> grey (256, 256) uint8: what the optical flow of tOF is computed on."""
+    interpolation = cv2.INTER_AREA if image.shape[0] > FLOW_SIZE else cv2.INTER_CUBIC
+    return cv2.cvtColor(cv2.resize(image, (FLOW_SIZE, FLOW_SIZE), interpolation=interpolation), cv2.COLOR_BGR2GRAY)
+
+
+def optical_flows(frames):
+    """(256, 256, 2) Farneback flow (px of 256) from each frame to the next, one pair at a time."""
+    previous = None
+    for frame in frames:
+        grey = grey_for_flow(frame)
+        if previous is not None:
+            yield cv2.calcOpticalFlowFarneback(previous, grey, None, pyr_scale=0.5, levels=3, winsize=15,
+                                               iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
+        previous = grey
+
+
+def tof(generated, real):
+    """Temporal optical-flow error of a generated sequence against the real one, both (T, S, S, 3)
+    uint8: mean over consecutive pairs and pixels of |flow(G[t], G[t+1]) - flow(R[t], R[t+1])|, in
+    px of 256. 0 for a perfect copy; NaN for fewer than two frames."""
+    if len(generated) != len(real):
+        raise ValueError(f"tof compares sequences of one length, not {len(generated)} and {len(real)} frames")
+    differences = [np.linalg.norm(flow_generated - flow_real, axis=-1).mean()
+                   for flow_generated, flow_real in zip(optical_flows(generated), optical_flows(real))]
+    return float(np.mean(differences)) if differences else math.nan
+
+
+def ratio(value, reference):
+    """value / reference, NaN where either is missing or the reference is 0."""
+    if not (math.isfinite(value) and math.isfinite(reference)) or reference == 0:
+        return math.nan
+    return value / reference
+
+
+def flicker_ratio(generated, real):
+    """Mean |G[t+1] - G[t]| over mean |R[t+1] - R[t]|: 1.0 moves as much as the real frames, above 1
+    flickers, far below 1 is frozen."""
+    return ratio(flicker(generated), flicker(real))
+
+
+def pose_jitter_ratio(generated_track, real_track):
+    """Jitter of the poses read in the generated sequence over that of the poses read in the real
+    one, (T, 13, 2) tracks with NaN where nobody was found: 1.0 shakes like the detector on real frames."""
+    return ratio(jitter(generated_track), jitter(real_track))
 
 
 # --- the scene model against a synthetic ground truth ------------------------------------------------
@@ -175,14 +251,12 @@ def mosaic_error(background, never_seen, reference_camera, true_reference_camera
 
 # --- self-reconstruction on the validation frames ----------------------------------------------------
 def validation_frames(video_skeleton, max_frames=None):
-    """The held-out frames (cache indices); with max_frames, that many spread evenly over them."""
+    """The held-out frames (cache indices) in time order; with max_frames, the first that many:
+    consecutive, as the temporal figures need a sequence."""
     _, validation = split_indices(len(video_skeleton))
     if not validation:
         raise EvaluateError(f"{video_skeleton.name} has too few frames with a person ({len(video_skeleton)}) to hold any out")
-    if max_frames and max_frames < len(validation):
-        positions = np.linspace(0, len(validation) - 1, max_frames).round().astype(int)
-        validation = [validation[p] for p in positions]
-    return validation
+    return list(validation[:max_frames] if max_frames else validation)
 
 
 def parse_checkpoints(text):
@@ -253,29 +327,48 @@ def budget_text(budget):
             f"device {budget['device'] or 'auto'}")
 
 
-def generate_all(name, generator, skeletons):
-    """(N, S, S, 3) uint8 BGR: the generator's image for each skeleton, batch by batch."""
+def generate_all(name, generator, skeletons, views):
+    """(N, S, S, 3) uint8 BGR: the generator's image for each skeleton on its own, over its view's
+    background, batch by batch."""
     batches = range(0, len(skeletons), BATCH_SIZE)
-    return np.concatenate([np.asarray(generator.generate_batch(skeletons[start:start + BATCH_SIZE]))
+    return np.concatenate([np.asarray(generator.generate_batch(skeletons[start:start + BATCH_SIZE],
+                                                               views=views[start:start + BATCH_SIZE]))
                            for start in tqdm(batches, desc=f"generating ({name})", unit="batch", leave=False)])
 
 
-def image_figures(outputs, references):
-    """Per-frame and mean SSIM, PSNR and L1 of generated images against the real ones."""
-    per_frame = [{"ssim": ssim(output, reference), "psnr": psnr(output, reference), "l1": l1(output, reference)}
-                 for output, reference in zip(outputs, references)]
-    means = {key: float(np.mean([frame[key] for frame in per_frame])) for key in ("ssim", "psnr", "l1")}
+def read_poses(detector, images, label, already_read=None):
+    """[(skeleton or None, segmentation mask or None)] of MediaPipe on each image (upscaled to 256
+    if smaller). already_read: (images, readings) of images read before; an identical image is not
+    read again (a sequence mode that picks the same frames as the frame-by-frame one)."""
+    readings = []
+    for position, image in enumerate(tqdm(images, desc=f"reading poses ({label})", unit="frame", leave=False)):
+        if already_read is not None and np.array_equal(image, already_read[0][position]):
+            readings.append(already_read[1][position])
+        else:
+            readings.append(detector.detect_with_mask(upscaled_for_pose(image)))
+    return readings
+
+
+def image_figures(outputs, references, person_regions):
+    """Per-frame and mean SSIM, person and background SSIM, PSNR and L1 of generated images against
+    the real ones; person_regions: each real crop's person region (`region_of_mask`)."""
+    per_frame = []
+    for output, reference, person in zip(outputs, references, person_regions):
+        person_ssim, background_ssim = region_ssim(output, reference, person)
+        per_frame.append({"ssim": ssim(output, reference), "ssim_person": person_ssim,
+                          "ssim_background": background_ssim, "psnr": psnr(output, reference),
+                          "l1": l1(output, reference)})
+    # a frame where MediaPipe finds nobody in the real crop has no person region: left out of the person mean
+    means = {key: float(np.nanmean([frame[key] for frame in per_frame]))
+             for key in ("ssim", "ssim_person", "ssim_background", "psnr", "l1")}
     return means, per_frame
 
 
-def pose_figures(images, skeletons, detector, label):
-    """Detection rate and mean (and median) joint error (px of 256) of MediaPipe on images, against
-    the skeletons given."""
-    per_frame = []
-    for image, skeleton in zip(tqdm(images, desc=f"detecting poses ({label})", unit="frame", leave=False), skeletons):
-        detected = detect_pose(detector, image)
-        per_frame.append({"detected": detected is not None,
-                          "joint_error_px": None if detected is None else pose_error(skeleton, detected)})
+def pose_figures(detected, skeletons):
+    """Detection rate and mean (and median) joint error (px of 256) of the skeletons MediaPipe
+    detected (each a Skeleton or None) against the skeletons given."""
+    per_frame = [{"detected": found is not None, "joint_error_px": None if found is None else pose_error(given, found)}
+                 for found, given in zip(detected, skeletons)]
     errors = [frame["joint_error_px"] for frame in per_frame if frame["detected"]]
     # the median beside EVALUATION.md's mean: a few frames read as a person of another size dominate the mean
     means = {"detection_rate": len(errors) / len(per_frame), "joint_error_px": float(np.mean(errors)) if errors else None,
@@ -283,23 +376,49 @@ def pose_figures(images, skeletons, detector, label):
     return means, per_frame
 
 
+def temporal_figures(sequence, real, sequence_track, real_track):
+    """EVALUATION.md section 3 of a generated sequence against the real one, each (T, S, S, 3)
+    uint8 with the (T, 13, 2) pose track read in it."""
+    return {"tof": tof(sequence, real), "pose_jitter_px": jitter(sequence_track),
+            "pose_jitter_ratio": pose_jitter_ratio(sequence_track, real_track), "flicker": flicker(sequence),
+            "flicker_ratio": flicker_ratio(sequence, real)}
+
+
 def evaluate(video_skeleton, generators, frames, detector):
-    """One row per real resolution and per generator: the figures, per-frame values, and the images."""
+    """One row per real resolution and per generator: the figures, per-frame values, and the images.
+
+    `frames` (validation cache indices in time order) are generated over their own frames' views,
+    each on its own (sections 1 and 2) and as a sequence the way DanceDemo.py generates one
+    (section 3). `detector` is a PoseDetector(video=False, segmentation=True): one MediaPipe read
+    of a real crop gives both its pose and its person region.
+    """
     skeletons = [video_skeleton.skeleton(i) for i in frames]
+    views = [video_skeleton.view(i) for i in frames]
     crops = [video_skeleton.image(i) for i in frames]
-    rows = []
-    references = {}  # size -> the real crops at that size
+    rows, references, regions, real_tracks = [], {}, {}, {}
     for size in sorted({generator.size for generator in generators.values()}):
-        references[size] = np.stack([resize_crop(crop, size) for crop in crops])
-        pose, per_frame_pose = pose_figures(references[size], skeletons, detector, f"real {size}")
-        rows.append({"name": "real", "size": size, "ssim": None, "psnr": None, "l1": None, **pose, "budget": None,
+        references[size] = np.stack([resize_crop(crop, size) for crop in crops])  # (T, S, S, 3)
+        readings = read_poses(detector, references[size], f"real {size}")
+        regions[size] = [region_of_mask(mask, size) for _, mask in readings]
+        real_tracks[size] = pose_track([found for found, _ in readings])
+        pose, per_frame_pose = pose_figures([found for found, _ in readings], skeletons)
+        # the real crops against themselves: every reference of EVALUATION.md, by definition
+        temporal = {"tof": 0.0, "pose_jitter_px": jitter(real_tracks[size]), "pose_jitter_ratio": 1.0,
+                    "flicker": flicker(references[size]), "flicker_ratio": 1.0}
+        rows.append({"name": "real", "size": size, "ssim": 1.0, "ssim_person": 1.0, "ssim_background": 1.0,
+                     "psnr": math.inf, "l1": 0.0, **pose, **temporal, "budget": None,
                      "per_frame": per_frame_pose, "images": references[size]})
     for name, generator in generators.items():
-        outputs = generate_all(name, generator, skeletons)
-        images, per_frame_images = image_figures(outputs, references[generator.size])
-        pose, per_frame_pose = pose_figures(outputs, skeletons, detector, name)
-        rows.append({"name": name, "size": generator.size, **images, **pose,
-                     "budget": training_budget(generator),
+        size = generator.size
+        outputs = generate_all(name, generator, skeletons, views)
+        images, per_frame_images = image_figures(outputs, references[size], regions[size])
+        readings = read_poses(detector, outputs, name)
+        pose, per_frame_pose = pose_figures([found for found, _ in readings], skeletons)
+        sequence = np.asarray(generator.generate_sequence(skeletons, views=views))  # (T, S, S, 3)
+        sequence_readings = read_poses(detector, sequence, f"{name} sequence", already_read=(outputs, readings))
+        temporal = temporal_figures(sequence, references[size], pose_track([found for found, _ in sequence_readings]),
+                                    real_tracks[size])
+        rows.append({"name": name, "size": size, **images, **pose, **temporal, "budget": training_budget(generator),
                      "per_frame": [{**a, **b} for a, b in zip(per_frame_images, per_frame_pose)], "images": outputs})
     for row in rows:
         for frame, index in zip(row["per_frame"], frames):
@@ -342,24 +461,50 @@ def figure_text(value, digits):
     return "inf" if math.isinf(value) else f"{value:.{digits}f}"
 
 
-def results_table(rows):
-    """The markdown table of every row."""
-    lines = ["| generator | size | SSIM | PSNR dB | L1 | detection rate | joint error px | median joint error px "
-             "| training budget |", "|---|---|---|---|---|---|---|---|---|"]
+IMAGE_COLUMNS = [("SSIM", "ssim", 3), ("person SSIM", "ssim_person", 3), ("background SSIM", "ssim_background", 3),
+                 ("PSNR dB", "psnr", 2), ("L1", "l1", 4), ("detection rate", "detection_rate", 2),
+                 ("joint error px", "joint_error_px", 1), ("median joint error px", "median_joint_error_px", 1)]
+TEMPORAL_COLUMNS = [("tOF px", "tof", 2), ("pose jitter px", "pose_jitter_px", 2),
+                    ("pose-jitter ratio", "pose_jitter_ratio", 2), ("flicker", "flicker", 2),
+                    ("flicker ratio", "flicker_ratio", 2)]
+
+
+def markdown_table(rows, columns, budget=False):
+    """A markdown table of the rows: label, size, then each (header, key, digits) column that some
+    row has (results written before a figure existed lack its key, and keep their table)."""
+    columns = [column for column in columns if any(column[1] in row for row in rows)]
+    headers = ["generator", "size"] + [header for header, _, _ in columns] + (["training budget"] if budget else [])
+    lines = [f"| {' | '.join(headers)} |", "|" + "---|" * len(headers)]
     for row in rows:
-        lines.append(f"| {row_label(row)} | {row['size']} | {figure_text(row['ssim'], 3)} | {figure_text(row['psnr'], 2)} "
-                     f"| {figure_text(row['l1'], 4)} | {figure_text(row['detection_rate'], 2)} "
-                     f"| {figure_text(row['joint_error_px'], 1)} | {figure_text(row['median_joint_error_px'], 1)} "
-                     f"| {budget_text(row['budget'])} |")
+        cells = [row_label(row), str(row["size"])] + [figure_text(row.get(key), digits) for _, key, digits in columns]
+        lines.append(f"| {' | '.join(cells + ([budget_text(row['budget'])] if budget else []))} |")
     return "\n".join(lines)
+
+
+def results_table(rows):
+    """The markdown table of every row: image quality (section 1) and pose fidelity (section 2)."""
+    return markdown_table(rows, IMAGE_COLUMNS, budget=True)
+
+
+def temporal_table(rows):
+    """The markdown table of the held-out sequence's temporal figures (section 3)."""
+    return markdown_table(rows, TEMPORAL_COLUMNS)
 
 
 def results_markdown(video_skeleton, frames, rows):
     return (f"# Held-out evaluation of {video_skeleton.name}\n\n"
             f"{len(frames)} validation frames (cache indices {frames[0]}-{frames[-1]}, the last 10 % never trained on), "
-            f"{time.strftime('%Y-%m-%d %H:%M')}. SSIM, PSNR and L1 against the real crop at the generator's size, "
-            f"RGB in [0, 1]; detection rate and joint error (13 joints, px of a 256x256 crop) from MediaPipe Pose on "
-            f"the output; definitions in ../shared/EVALUATION.md.\n\n{results_table(rows)}\n")
+            f"{time.strftime('%Y-%m-%d %H:%M')}, each generated over its own frame's view of the scene. SSIM (whole "
+            f"crop, and its map averaged over the real crop's person region and over the rest), PSNR and L1 against "
+            f"the real crop at the generator's size, RGB in [0, 1]; detection rate and joint error (13 joints, px of a "
+            f"256x256 crop) from MediaPipe Pose on the output; definitions in ../shared/EVALUATION.md.\n\n"
+            f"{results_table(rows)}\n\n"
+            f"## Temporal quality of the held-out sequence\n\n"
+            f"The same frames played in time order, generated as DanceDemo.py generates a sequence: tOF (optical "
+            f"flow error against the real sequence, px of 256; 0 is perfect), pose jitter (px of 256) of the poses "
+            f"MediaPipe reads in the sequence and its ratio to the real sequence's (1.0 is perfect), flicker (mean "
+            f"|frame[t+1] - frame[t]|, 0-255) and its ratio to the real sequence's (1.0 is perfect, far below 1 is "
+            f"frozen).\n\n{temporal_table(rows)}\n")
 
 
 def put_label(tile, text):
@@ -446,9 +591,13 @@ def write_results(out, video_skeleton, frames, rows, elapsed):
         "target": video_skeleton.name, "target_video": video_skeleton.video_path, "crop_size": video_skeleton.crop_size,
         "n_validation_frames": len(frames), "validation_indices": [int(i) for i in frames],
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(elapsed, 1), "versions": versions(),
-        "definitions": "../shared/EVALUATION.md: SSIM/PSNR/L1 against the real crop at the generator's size, RGB in "
-                       "[0, 1]; detection rate and joint error (13 joints, px of 256) from MediaPipe Pose "
-                       "(static image mode, model complexity 1) on the image upscaled to 256 if smaller",
+        "definitions": "../shared/EVALUATION.md: section 1, SSIM/PSNR/L1 against the real crop at the generator's "
+                       "size, RGB in [0, 1], ssim_person/ssim_background the SSIM map over the real crop's person "
+                       "region (MediaPipe segmentation > 0.5 dilated by 1/32 of the side) and the rest; section 2, "
+                       "detection rate and joint error (13 joints, px of 256) from MediaPipe Pose (static image mode, "
+                       "model complexity 1) on the image upscaled to 256 if smaller; section 3, on the frames in time "
+                       "order generated with generate_sequence: tof (Farneback on grey 256x256, px of 256), "
+                       "pose_jitter_px and pose_jitter_ratio (to the real row's), flicker (0-255) and flicker_ratio",
         "rows": [{key: value for key, value in row.items() if key != "images"} for row in rows],
     }
     paths = [write_json(out / "results.json", content)]
@@ -466,6 +615,106 @@ def generated_panels(video_path):
     (source | driving pose | generated target, all panels as tall as the frame)."""
     for _, frame in video_io.iter_frames(video_path):
         yield frame[:, -frame.shape[0]:]
+
+
+def pasted_person(alpha, box, frame_size):
+    """(H, W) bool: where a generated crop's compositing mask is above 0.5, the crop scaled to its
+    box (x0, y0, side) in a frame of frame_size (W, H), dilated by 1/32 of the side.
+    alpha: (S, S) uint8 0-255, as layers.npz keeps it."""
+    width, height = frame_size
+    x0, y0, side = (int(round(value)) for value in box)
+    crop = cv2.resize(np.asarray(alpha, np.float32) / 255, (side, side), interpolation=cv2.INTER_LINEAR) > 0.5
+    person = np.zeros((height, width), bool)
+    left, top, right, bottom = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
+    if right > left and bottom > top:
+        person[top:bottom, left:right] = crop[top - y0:bottom - y0, left - x0:right - x0]
+    return dilated(person, side)
+
+
+def segmented_person(segmenter, frame, side):
+    """(H, W) bool: MediaPipe's segmentation (static image mode) of a whole frame above 0.5, dilated
+    by 1/32 of `side` (the person's crop side in this frame); all False if nobody is found."""
+    _, mask = segmenter.detect_with_mask(frame)
+    if mask is None:
+        return np.zeros(frame.shape[:2], bool)
+    return dilated(mask > 0.5, side)
+
+
+def background_change(frames_and_persons):
+    """Mean |G[t+1] - G[t]| (0-255, mean over the colour channels) over the pixels that are
+    background (outside the person mask) in both frames, pooled over every consecutive pair.
+    Takes an iterable of (uint8 frame, (H, W) bool person mask), one pair in memory at a time;
+    NaN when no pixel counts."""
+    total, count, previous = 0.0, 0, None
+    for frame, person in frames_and_persons:
+        frame = np.asarray(frame, np.int16)
+        if previous is not None:
+            background = ~(person | previous[1])
+            total += float(np.abs(frame - previous[0]).mean(axis=2)[background].sum())
+            count += int(background.sum())
+        previous = (frame, person)
+    return total / count if count else math.nan
+
+
+def resized(frame, size):
+    """A frame brought to size (W, H): INTER_AREA to shrink, linear to enlarge."""
+    if frame.shape[1::-1] == tuple(size):
+        return frame
+    shrinking = frame.shape[1] > size[0]
+    return cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def reference_frames(target_video, start, n_frames, size):
+    """(first frame index, frames): n_frames consecutive frames of the real target video from
+    `start`, moved back if they would run past its end, resized to size (W, H)."""
+    start = max(0, min(int(start), video_io.video_info(target_video).n_frames - n_frames))
+    frames = (resized(frame, size) for _, frame in video_io.iter_frames(target_video, start=start, max_frames=n_frames))
+    return start, frames
+
+
+def background_steadiness(video_path, flags, segmenter):
+    """EVALUATION.md section 4's background steadiness of a transfer: the background change of its
+    scene video (outside the compositing masks of layers.npz, or MediaPipe's segmentation where the
+    generator does not composite) over that of as many consecutive frames of the real target video
+    from the fixed view's frame (outside MediaPipe's segmentation, dilated by the median crop side
+    of the transfer). Without a scene video (an unregistrable target): null, and the reason."""
+    scene_video, layers_path = scene_paths(video_path)
+    scene_flags = flags.get("scene")
+    if not scene_flags or not scene_video.is_file():
+        return {"background_steadiness": None,
+                "background_steadiness_reason": "no scene video (the target's scene is not registrable, or "
+                                                "DanceDemo.py wrote none): see flicker, of the generated panel"}
+    if not layers_path.is_file():
+        raise EvaluateError(f"{layers_path} not found: a scene video comes with its layers from DanceDemo.py")
+    target_video = Path(scene_flags["target_video"])
+    if not target_video.is_file():
+        raise EvaluateError(f"the transfer's target video {target_video} is not found: background steadiness "
+                            f"compares with it")
+    layers = np.load(layers_path)
+    boxes = layers["boxes"]  # (N, 3) x0, y0, side in scene-video pixels
+    alpha = layers["alpha"] if "alpha" in layers.files else None  # (N, S, S) uint8, or None: no compositing
+    info = video_io.video_info(scene_video)
+    size = (info.width, info.height)  # as decoded (an H.264 file drops an odd row or column of the size asked)
+    n_frames = len(boxes)  # one box per scene frame
+
+    def generated():  # streamed: a scene video is a few hundred large frames
+        frames = video_io.iter_frames(scene_video, max_frames=n_frames)
+        for t, (_, frame) in enumerate(tqdm(frames, total=n_frames, desc="background (scene video)", unit="frame")):
+            yield frame, (pasted_person(alpha[t], boxes[t], size) if alpha is not None
+                          else segmented_person(segmenter, frame, boxes[t][2]))
+
+    def real(frames, side):
+        for frame in tqdm(frames, total=n_frames, desc="background (real target)", unit="frame"):
+            yield frame, segmented_person(segmenter, frame, side)
+
+    generated_change = background_change(generated())
+    start, frames = reference_frames(target_video, scene_flags["view_frame"], n_frames, size)
+    real_change = background_change(real(frames, float(np.median(boxes[:, 2]))))
+    return {"background_steadiness": ratio(generated_change, real_change),
+            "background_change_generated": generated_change, "background_change_real": real_change,
+            "background_mask": "compositing alpha" if alpha is not None else "MediaPipe segmentation",
+            "scene_video": str(scene_video), "n_scene_frames": n_frames, "reference_video": str(target_video),
+            "reference_first_frame": start}
 
 
 def transfer_figures(video_path, detector):
@@ -503,10 +752,13 @@ def transfer_figures(video_path, detector):
         "panel_size": int(panel_sizes[0]), "detection_rate": float(found.mean()),
         "jitter_generated_px": generated_jitter, "jitter_driving_px": driving_jitter,
         "jitter_ratio": generated_jitter / driving_jitter if driving_jitter > 0 else math.nan,
-        "flicker": flicker_value,
-        "definitions": "../shared/EVALUATION.md Smoothness: jitter in px of 256 over runs of detected frames "
+        "flicker": flicker_value, **background_steadiness(video_path, flags, detector),
+        "definitions": "../shared/EVALUATION.md section 4: jitter in px of 256 over runs of detected frames "
                        "(MediaPipe static image mode on the generated panel), flicker = mean |frame[t+1] - frame[t]| "
-                       "of the generated panel, 0-255",
+                       "of the generated panel, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
+                       "scene video over pixels outside the person in both frames (compositing alpha > 0.5 at its "
+                       "box, else MediaPipe segmentation, dilated by 1/32 of the crop side) over the same figure on "
+                       "as many consecutive frames of the real target video",
     }
 
 
@@ -514,14 +766,25 @@ def transfer_text(figures):
     return (f"transfer {figures['video']} ({figures['generator']} {figures['generator_size']}, {figures['n_frames']} frames): "
             f"pose found in {figures['detection_rate']:.0%} of the generated frames; jitter {figures['jitter_generated_px']:.2f} px "
             f"(driving poses {figures['jitter_driving_px']:.2f} px, ratio {figures['jitter_ratio']:.2f}); "
-            f"flicker {figures['flicker']:.2f} (0-255)")
+            f"flicker {figures['flicker']:.2f} (0-255); " + steadiness_text(figures))
+
+
+def steadiness_text(figures):
+    if figures["background_steadiness"] is None and "background_steadiness_reason" in figures:
+        return f"background steadiness not measured: {figures['background_steadiness_reason']}"
+    return (f"background steadiness {figure_text(figures['background_steadiness'], 2)} (scene video "
+            f"{figures['background_change_generated']:.2f} against the real target's {figures['background_change_real']:.2f}; "
+            f"1.0 is as steady as the real scene)")
 
 
 # --- command line ------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Measure generators on the target's held-out frames (SSIM, PSNR, L1, pose detection rate "
-                    "and joint error) and, with --transfer, the smoothness of a DanceDemo video.",
+        description="Measure generators on the target's held-out frames, each generated over its own frame's "
+                    "view: SSIM (whole crop, person and background SSIM), PSNR, L1, pose detection rate and joint "
+                    "error; and the same frames as a sequence: tOF, pose-jitter ratio and flicker ratio against "
+                    "the real sequence. With --transfer, the smoothness of a DanceDemo video: pose jitter, flicker "
+                    "and background steadiness.",
         epilog="Generators: 1 nearest, 2 vanilla-vector, 3 vanilla-image, 4 gan. Figures are defined in "
                "../shared/EVALUATION.md.")
     parser.add_argument("target", help="target video or its VideoSkeleton cache folder")
@@ -532,8 +795,11 @@ def parse_args(argv=None):
                                                           "data/models/<target>/<name>.pt")
     parser.add_argument("--out", help="folder for the results (default out/eval/<target cache name>)")
     parser.add_argument("--save-pairs", metavar="DIR", help="also write every compared image as PNG, and the skeletons given")
-    parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter and flicker")
-    parser.add_argument("--max-frames", type=int, help="use only N validation frames, spread evenly (default: all)")
+    parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter, flicker and "
+                                                            "(from its scene video) background steadiness")
+    parser.add_argument("--max-frames", type=int, metavar="N",
+                        help="use only the first N validation frames, consecutive in time (the temporal figures "
+                             "need a sequence, not frames spread over the clip; default: all)")
     parser.add_argument("--device", help="cuda, mps or cpu for the network generators (default: the best available)")
     parser.add_argument("--paint-person", action="store_true",
                         help="the GAN paints over the person too, as in training (row gan-paint-person; see GenGAN)")
@@ -552,7 +818,7 @@ def run(args):
         raise EvaluateError("nothing to do: --gens none and no --transfer")
     out = Path(args.out or Path("out/eval") / video_skeleton.name)
     written = []
-    with PoseDetector(video=False) as detector:
+    with PoseDetector(video=False, segmentation=True) as detector:  # poses and person regions in one read
         if names:
             generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint_person)
             if not generators:
@@ -566,6 +832,7 @@ def run(args):
             if args.save_pairs:
                 written += save_pairs(args.save_pairs, video_skeleton, frames, rows)
             print(results_table(rows))
+            print(temporal_table(rows))
         if args.transfer:
             figures = transfer_figures(args.transfer, detector)
             out.mkdir(parents=True, exist_ok=True)

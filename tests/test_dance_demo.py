@@ -1,6 +1,7 @@
 """DanceDemo: the driving poses (gaps, smoothing, body normalisation) and the transfer video, on
 synthetic dancers with known joints and on the karate clip; bad input on the command line."""
 import json
+import shutil
 import subprocess
 import sys
 
@@ -10,7 +11,9 @@ import pytest
 import SyntheticDancer
 import video_io
 from conftest import REPO_ROOT
-from DanceDemo import DanceDemo, DanceDemoError, detect_source, driving_poses, generator_name, load_generator
+import scene
+from DanceDemo import (DanceDemo, DanceDemoError, detect_source, driving_poses, generator_name, load_generator,
+                       scene_size, target_frame_skeletons)
 from GenNearest import GenNearest
 from Skeleton import (DETECTED, HELD, INTERPOLATED, REDUCED_LANDMARKS, PoseNormalizer, fill_gaps,
                       smooth_sequence)
@@ -145,8 +148,8 @@ def test_one_euro_filter_removes_jitter_and_stays_close(videos):
 
 def test_no_smooth_leaves_the_detections_untouched(videos, target):
     info, detections = detect_source(videos["source"], verbose=False)
-    raw = driving_poses(detections, info.fps, target, smooth=False)
-    smoothed = driving_poses(detections, info.fps, target, smooth=True)
+    raw = driving_poses(detections, info.fps, target, target.typical_view(), smooth=False)
+    smoothed = driving_poses(detections, info.fps, target, target.typical_view(), smooth=True)
     assert np.all(raw.status == DETECTED)
     assert np.array_equal(raw.source, detections)
     assert not np.array_equal(smoothed.source, detections)
@@ -172,21 +175,86 @@ def cli(*args):
     return [sys.executable, str(REPO_ROOT / "DanceDemo.py"), *map(str, args)]
 
 
-def test_cli_writes_the_side_by_side_video_and_the_driving_skeletons(videos, target, tmp_path):
+def test_cli_writes_the_scene_the_side_by_side_video_and_the_driving_skeletons(videos, target, tmp_path):
     out = tmp_path / "out" / "transfer.mp4"
     result = subprocess.run(cli(videos["source"], "--target", target.cache_dir, "--gen", 1, "--out", out),
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     _, frames = video_io.read_frames(out)
-    source_width = 2 * round(FRAME_SIZE[0] * PANEL / FRAME_SIZE[1] / 2)
-    assert len(frames) == 40 and frames[0].shape == (PANEL, source_width + 2 * PANEL, 3)
+    source_width = 2 * round(FRAME_SIZE[0] * PANEL / FRAME_SIZE[1] / 2)  # the scene panel has the target's aspect
+    assert len(frames) == 40 and frames[0].shape == (PANEL, 2 * source_width + PANEL, 3)
+    scene_info = video_io.video_info(out.with_name("transfer.scene.mp4"))  # one frame per source frame
+    assert scene_info.n_frames == 40 and (scene_info.width, scene_info.height) == scene_size(FRAME_SIZE) == FRAME_SIZE
     skeletons = np.load(out.with_name("transfer.skeletons.npy"))
     flags = json.loads(out.with_name("transfer.frames.json").read_text())
+    layers = np.load(out.with_name("transfer.layers.npz"))
     assert skeletons.shape == (40, 33, 4) and np.isfinite(skeletons[:, :, :2]).all()
+    assert layers["alpha"].shape == (40, target.crop_size, target.crop_size) and layers["boxes"].shape == (40, 3)
     assert flags["n_frames"] == 40 and flags["status"] == [DETECTED] * 40 and flags["generator"] == "nearest"
-    for path in (out, out.with_name("transfer.skeletons.npy"), out.with_name("transfer.frames.json")):
+    assert flags["scene"]["size"] == list(FRAME_SIZE) and 0 <= flags["scene"]["view_frame"] < 60
+    for path in (out, out.with_name("transfer.skeletons.npy"), out.with_name("transfer.frames.json"),
+                 out.with_name("transfer.scene.mp4"), out.with_name("transfer.layers.npz")):
         assert f"wrote {path}" in result.stdout  # every file written is named
     assert not list(out.parent.glob("*partial*"))
+
+
+def test_the_scene_of_a_transfer_stands_still_and_shows_the_target(videos, target, tmp_path):
+    summary = DanceDemo(videos["source"], 1, target=target, out=tmp_path / "still.mp4", verbose=False).draw()
+    _, frames = video_io.read_frames(summary["files"]["scene"])
+    boxes = np.load(summary["files"]["layers"])["boxes"]
+    frames = np.stack(frames).astype(np.int16)  # (40, H, W, 3)
+    touched = np.zeros(frames.shape[1:3], bool)  # every pixel any crop covered
+    for x0, y0, side in boxes:
+        touched[max(0, int(y0)):int(np.ceil(y0 + side)), max(0, int(x0)):int(np.ceil(x0 + side))] = True
+    assert 0.05 < touched.mean() < 0.9
+    room = target.scene().render(target.view(view_index(target, summary)).camera).astype(np.int16)  # (H, W, 3)
+    outside = ~touched
+    change = np.abs(np.diff(frames, axis=0)).mean(axis=-1)  # (39, H, W)
+    assert change[:, outside].mean() < 0.5  # still, but for the codec
+    assert np.abs(frames[:, outside] - room[outside]).mean() < 3  # and it is the target's room in the fixed view
+    assert change[:, touched].mean() > 3 * change[:, outside].mean()  # while the person moves
+
+
+def view_index(target, summary):
+    return int(np.abs(np.asarray(target.meta["frame_indices"]) - summary["scene"]["view_frame"]).argmin())
+
+
+def test_the_normalised_pose_stands_on_the_floor_of_the_scene(target):
+    """The target dancing its own moves (its own poses, from the fixed view, as the source) must be
+    placed where it stood: its ankles on its own floor line, its height its own."""
+    view = target.typical_view()
+    height = target.meta["frame_size"][1]
+    own = target_frame_skeletons(target, view.camera)  # (M, 33, 4) frame-height units of the view
+    driving = driving_poses(own, target.fps, target, view, smooth=False)
+    placed = driving.skeletons[..., :2] * driving.boxes[:, None, 2:] + driving.boxes[:, None, :2]  # frame heights
+    ankles = lambda poses: poses[:, [27, 28], 1].max(axis=1) * height  # (M,) px of the frame
+    assert np.median(np.abs(ankles(placed) - ankles(own))) < 0.01 * height
+    assert np.abs(driving.boxes[:, 2] * height - view.box[2]).max() < 1e-6  # crops of the view's side
+
+
+def unregistrable_copy(target, folder):
+    """The target's cache as if its camera could not be registered (what VideoSkeleton writes then)."""
+    copy = folder / (target.cache_dir.name)
+    shutil.copytree(target.cache_dir, copy)
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["scene"]["camera"] = scene.NOT_REGISTRABLE
+    (copy / "meta.json").write_text(json.dumps(meta))
+    np.save(copy / "cameras.npy", np.full_like(np.load(copy / "cameras.npy"), np.nan))
+    return VideoSkeleton(copy, verbose=False)
+
+
+def test_an_unregistrable_target_falls_back_to_the_crops_and_says_so(videos, target, tmp_path, capsys):
+    fallback = unregistrable_copy(target, tmp_path)
+    assert not fallback.scene().registrable and fallback.view(3).camera is None
+    nearest = GenNearest(fallback)
+    assert np.array_equal(nearest.generate(fallback.skeleton(3)), fallback.image(3))  # the crop as it is
+    demo = DanceDemo(videos["source"], 1, target=fallback, out=tmp_path / "fallback.mp4", max_frames=10)
+    assert "the scene could not be registered" in capsys.readouterr().out
+    summary = demo.draw()
+    assert "scene" not in summary["files"] and not (tmp_path / "fallback.scene.mp4").exists()
+    _, frames = video_io.read_frames(summary["files"]["video"])
+    source_width = 2 * round(FRAME_SIZE[0] * PANEL / FRAME_SIZE[1] / 2)
+    assert len(frames) == 10 and frames[0].shape == (PANEL, source_width + 2 * PANEL, 3)  # the square crop
 
 
 def test_a_stretch_without_anybody_gives_held_frames_not_a_shorter_video(videos, target, tmp_path):

@@ -105,7 +105,8 @@ def test_evaluation_writes_every_file(evaluation):
     comparison = cv2.imread(str(evaluation / "eval" / "comparison.png"))
     assert comparison.shape[1] == 4 * Evaluate.TILE  # asked pose | real | nearest | gan
     table = (evaluation / "eval" / "results.md").read_text()
-    for row in ("| real", "| nearest | 64", "| gan | 64", "1 epoch, "):
+    for row in ("| real", "| nearest | 64", "| gan | 64", "1 epoch, ", "| person SSIM | background SSIM |",
+                "## Temporal quality of the held-out sequence", "| tOF px |"):
         assert row in table
 
 
@@ -120,6 +121,12 @@ def test_figures_are_sane_and_the_budget_is_recorded(evaluation, synthetic_targe
         assert 0 <= row["ssim"] <= 1 and math.isfinite(row["psnr"]) and 0 <= row["l1"] <= 1
         assert 0 <= row["detection_rate"] <= 1
         assert len(row["per_frame"]) == 6
+        assert 0 <= row["ssim_person"] < 1 and 0 <= row["ssim_background"] <= 1  # section 1
+        assert row["tof"] > 0 and row["flicker_ratio"] > 0 and row["flicker"] > 0  # section 3
+        assert row["pose_jitter_ratio"] is None or row["pose_jitter_ratio"] > 0  # None: too few frames read
+    real = rows["real"]
+    assert (real["ssim"], real["ssim_person"], real["ssim_background"], real["l1"]) == (1.0, 1.0, 1.0, 0.0)
+    assert (real["tof"], real["pose_jitter_ratio"], real["flicker_ratio"]) == (0.0, 1.0, 1.0)
     assert rows["real"]["detection_rate"] == 1.0
     real_errors = [frame["joint_error_px"] for frame in rows["real"]["per_frame"]]
     assert rows["real"]["median_joint_error_px"] == pytest.approx(np.median(real_errors))
@@ -142,6 +149,15 @@ def test_saved_pairs_let_anyone_recompute_the_figures(evaluation, synthetic_targ
     ssims = [Evaluate.ssim(cv2.imread(str(pairs / "gan" / name)), cv2.imread(str(pairs / "real" / name)))
              for name in names]
     assert np.mean(ssims) == pytest.approx(gan["ssim"], abs=1e-9)
+
+
+def test_help_names_every_figure_and_says_max_frames_keeps_a_sequence():
+    result = run_evaluate("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for words in ("person and background SSIM", "tOF", "flicker", "background steadiness",
+                  "the first N validation frames, consecutive in time"):
+        assert words in text
 
 
 def run_evaluate(*argv):

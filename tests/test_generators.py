@@ -11,9 +11,10 @@ import torch
 import GenGAN
 import GenVanillaNN
 from conftest import REPO_ROOT
-from networks import ExemplarWarper
+from networks import ExemplarWarper, composite
 from training import (AVERAGE, Budget, CheckpointError, generating_network, learning_rate_factor, load_checkpoint,
-                      pair_datasets, skeleton_inputs, split_indices, train, unwrap, update_average, weight_average)
+                      pair_datasets, skeleton_inputs, split_indices, tensor_to_images, train, unwrap, update_average,
+                      weight_average)
 
 GENERATORS = {  # name -> (method class, generator class, extra command-line options)
     "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
@@ -38,17 +39,33 @@ def training_batch(method, target, n=16):
     return data.batch(np.arange(n))
 
 
+def test_compositing_keeps_the_background_where_alpha_is_0_and_the_person_where_it_is_1():
+    person, background = torch.full((1, 3, 4, 4), 0.5), torch.full((1, 3, 4, 4), -0.25)
+    alpha = torch.tensor([-1.0, 1.0, 0.0, -1.0]).view(1, 1, 1, 4).expand(1, 1, 4, 4)  # 0, 1, 0.5, 0 in [0, 1]
+    image, weight = composite(torch.cat([person, alpha], dim=1), background)
+    assert torch.equal(weight[0, 0, 0], torch.tensor([0.0, 1.0, 0.5, 0.0]))
+    assert torch.allclose(image[0, :, :, 0], background[0, :, :, 0]) and torch.allclose(image[0, :, :, 1], person[0, :, :, 1])
+    assert torch.allclose(image[0, :, :, 2], torch.full((3, 4), 0.125))
+    unknown, weight = composite(torch.cat([person, alpha], dim=1), None)  # no scene: the person's colour is the image
+    assert torch.equal(unknown, person) and (weight == 1).all()
+
+
 @pytest.mark.parametrize("name", GENERATORS)
-def test_loss_goes_down(synthetic_target, name):
+def test_loss_goes_down_and_alpha_learns_the_mask(synthetic_target, name):
     method_class, _, extra = GENERATORS[name]
     module = GenGAN if name == "gan" else GenVanillaNN
     torch.manual_seed(0)
-    method = method_class(64, torch.device("cpu"), options(module, "video", *extra))
-    inputs, targets = training_batch(method, synthetic_target)
-    first = method.training_step(inputs, targets)["l1"]
+    method = method_class(64, torch.device("cpu"), options(module, "video", *extra), synthetic_target)
+    assert method.model_args["composite"]  # the synthetic target's scene is registered
+    batch = training_batch(method, synthetic_target)
+    assert batch.background is not None and batch.mask.shape == (16, 1, 64, 64) and 0.05 < batch.mask.mean() < 0.5
+    first = method.training_step(batch)
     for _ in range(40):
-        last = method.training_step(inputs, targets)["l1"]
-    assert last < 0.6 * first, (first, last)
+        last = method.training_step(batch)
+    assert last["l1"] < 0.6 * first["l1"], (first, last)
+    # the vanilla networks start with alpha at 0.5 everywhere, the GAN with its exemplar's mask moved by the warp
+    assert last["mask"] < (0.75 if name == "gan" else 0.35) * first["mask"], (first, last)
+    assert last["mask"] < (0.04 if name == "gan" else 0.2), (first, last)
 
 
 @pytest.mark.parametrize("name", GENERATORS)
@@ -57,23 +74,28 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
     module = GenGAN if name == "gan" else GenVanillaNN
     checkpoint = tmp_path / f"{name}.pt"
     args = options(module, "video", *extra, "--epochs", "1", "--checkpoint", checkpoint)
-    method = method_class(64, torch.device("cpu"), args)
+    method = method_class(64, torch.device("cpu"), args, synthetic_target)
     train(method, synthetic_target, args)
+    assert load_checkpoint(checkpoint)["model_args"]["composite"] is True  # the checkpoint says it composites
 
-    skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
+    frames = split_indices(len(synthetic_target))[1]
+    skeletons = [synthetic_target.skeleton(i) for i in frames]
+    views = [synthetic_target.view(i) for i in frames]
     loaded = generator_class(checkpoint, target=synthetic_target)
     reloaded = generator_class(checkpoint, target=synthetic_target)
-    generated = loaded.generate_batch(skeletons)
+    generated = loaded.generate_batch(skeletons, views)
     assert generated.shape == (len(skeletons), 64, 64, 3) and generated.dtype == np.uint8
-    assert np.array_equal(generated, reloaded.generate_batch(skeletons))
-    assert np.array_equal(generated[0], loaded.generate(skeletons[0]))
-    with torch.no_grad():  # the network as trained, before saving, gives the same images
-        from training import tensor_to_images
+    assert np.array_equal(generated, reloaded.generate_batch(skeletons, views))
+    assert np.array_equal(generated[0], loaded.generate(skeletons[0], views[0]))
+    person, alpha = loaded.generate_layers(skeletons)
+    assert np.array_equal(generated, synthetic_target.over_scene(person, alpha, views))
+    with torch.no_grad():  # the network as trained, before saving, gives the same layers
         network = unwrap(generating_network(method.networks)).eval()  # the GAN's weight average
         if name == "gan":
             network.paint_person = loaded.network.paint_person  # a choice made at generation (GenGAN: off by default)
-        in_memory = tensor_to_images(network(loaded.network_inputs(skeletons)))
-    assert np.array_equal(generated, in_memory)
+        output = network(loaded.network_inputs(skeletons, loaded.plan(skeletons, sequence=False)))
+    assert np.array_equal(person, tensor_to_images(output[:, :3]))
+    assert np.allclose(alpha, (output[:, 3].numpy() + 1) / 2, atol=1e-6)
     assert loaded.name == name and loaded.size == 64 and loaded.target_name == synthetic_target.name
 
 
@@ -91,7 +113,7 @@ def test_gan_generates_from_the_average_of_its_weights(synthetic_target, tmp_pat
 
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
-    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     saved = load_checkpoint(checkpoint, "gan")["networks"]
     loaded = GenGAN.GenGAN(checkpoint, target=synthetic_target).network.state_dict()
     for name, weights in saved[AVERAGE].items():
@@ -109,9 +131,9 @@ def test_gan_generates_from_the_average_of_its_weights(synthetic_target, tmp_pat
 def test_training_writes_grid_and_loss_curve(synthetic_target, tmp_path):
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "2", "--checkpoint", checkpoint)
-    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     grid = cv2.imread(str(tmp_path / "gan_grid.png"))
-    assert grid is not None and grid.shape[1] == 3 * 64  # skeleton | generated | real
+    assert grid is not None and grid.shape[1] == 4 * 64  # skeleton | generated | alpha | real
     assert (tmp_path / "gan_losses.png").stat().st_size > 1000
     progress = load_checkpoint(checkpoint, "gan")["progress"]
     assert [entry["epoch"] for entry in progress["history"]] == [1, 2]
@@ -143,7 +165,7 @@ def test_learning_rate_falls_to_zero_at_the_end_of_the_budget_and_a_resume_exten
     for epochs, resume in ((2, []), (4, ["--resume"])):
         args = options(GenVanillaNN, "video", "--variant", "vector", "--epochs", epochs, "--lr-decay", 1,
                        "--checkpoint", checkpoint, *resume)
-        method = GenVanillaNN.VanillaTraining(64, torch.device("cpu"), args)
+        method = GenVanillaNN.VanillaTraining(64, torch.device("cpu"), args, synthetic_target)
         train(method, synthetic_target, args)
         steps = load_checkpoint(checkpoint)["progress"]["step"]
         factor, initial = last_rate(checkpoint)
@@ -179,6 +201,11 @@ def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
     (tmp_path / "garbage.pt").write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read"):
         GenVanillaNN.GenVanillaNN(tmp_path / "garbage.pt")
+    older = torch.load(checkpoint, weights_only=False)  # saved before generators composited
+    older["format"] = 1
+    torch.save(older, tmp_path / "older.pt")
+    with pytest.raises(CheckpointError, match="older version .* draw the person over the scene.*train it again"):
+        GenVanillaNN.GenVanillaNN(tmp_path / "older.pt", target=synthetic_target)
 
 
 def test_dry_run_runs_one_batch_and_saves_nothing(synthetic_target, tmp_path):
@@ -194,7 +221,7 @@ def test_fixed_seed_repeats_a_run(synthetic_target, tmp_path):
         checkpoint = tmp_path / f"run{run}.pt"
         args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
         torch.manual_seed(args.seed)
-        train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+        train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
         histories.append(load_checkpoint(checkpoint)["progress"]["history"])
     assert histories[0] == histories[1]
 
@@ -271,15 +298,18 @@ def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
     """At initialisation the correction is zero and the warped exemplar is trusted: the GAN starts
     from the nearest training frame moved onto the asked pose, not from grey."""
     torch.manual_seed(0)
-    method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video"))
-    inputs, _ = training_batch(method, synthetic_target, n=8)  # (8, 3 + 3 * 4^2 + 2, 64, 64)
+    method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video"), synthetic_target)
+    inputs = training_batch(method, synthetic_target, n=8).inputs  # (8, 3 + 3 * 4^2 + 1 + 2, 64, 64)
     generator = unwrap(method.networks["generator"]).eval()
-    _, exemplar, grid = generator.split_inputs(inputs)  # exemplar (8, 3, r64, r64), grid (8, 64, 64, 2)
+    _, exemplar, mask, grid = generator.split_inputs(inputs)  # exemplar (8, 3, r64, r64), mask (8, 1, 64, 64)
     assert exemplar.shape[-1] == 64 * GenGAN.exemplar_scale(64) == GenGAN.EXEMPLAR_SOURCE_SIZE
     with torch.no_grad():
-        generated = generator(inputs)
+        generated = generator(inputs)  # (8, 4, 64, 64): person and alpha
         warped = torch.nn.functional.grid_sample(exemplar, grid, padding_mode="border", align_corners=False)
-    assert (generated - warped).abs().mean() < 0.03  # [-1, 1] scale
+        warped_mask = torch.nn.functional.grid_sample(mask, grid, align_corners=False)
+    assert (generated[:, :3] - warped).abs().mean() < 0.03  # [-1, 1] scale
+    alpha = (generated[:, 3:] + 1) / 2
+    assert ((alpha > 0.5) == (warped_mask > 0.5)).float().mean() > 0.97  # alpha: the exemplar's mask, moved
     unmoved = torch.nn.functional.avg_pool2d(exemplar, GenGAN.exemplar_scale(64))  # the exemplar at 64x64
     assert (warped - unmoved).abs().mean() > 0.01  # and the warp did move the exemplar
 
@@ -290,18 +320,18 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
     the person is asked for."""
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
-    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
     default, painting = (GenGAN.GenGAN(checkpoint, target=synthetic_target, paint_person=paint)
                          for paint in (False, True))
-    drawing = default.network_inputs(skeletons)[:, :3]  # (N, 3, 64, 64)
+    drawing = skeleton_inputs(skeletons, "image", 64)  # (N, 3, 64, 64)
     person = default.network.person_region(drawing)[:, 0].numpy().astype(bool)  # (N, 64, 64)
     assert 0.05 < person.mean() < 0.7  # the figure and a margin around it, not the whole crop
-    before = default.generate_batch(skeletons), painting.generate_batch(skeletons)
+    before = default.generate_layers(skeletons)[0], painting.generate_layers(skeletons)[0]
     for generator in (default, painting):  # paint every pixel a different colour
         with torch.no_grad():
-            generator.network.unet.to_image[-2].bias[3:].add_(0.5)
-    changed = [np.abs(g.generate_batch(skeletons).astype(int) - b).max(axis=-1) > 0
+            generator.network.unet.to_image[-2].bias[3:6].add_(0.5)
+    changed = [np.abs(g.generate_layers(skeletons)[0].astype(int) - b).max(axis=-1) > 0
                for g, b in zip((default, painting), before)]  # (N, 64, 64) each
     assert not changed[0][person].any() and changed[0][~person].any()
     assert changed[1][person].any()
@@ -325,7 +355,7 @@ def test_person_region_covers_the_drawn_pose_and_ramps_at_its_edge(synthetic_tar
 def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
-    train(GenGAN.GANTraining(64, torch.device("cpu"), args), synthetic_target, args)
+    train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     with pytest.raises(CheckpointError, match="cache .* is missing: run VideoSkeleton.py"):
         GenGAN.GenGAN(checkpoint)  # the synthetic target's cache is not under data/cache/
     sequence = [synthetic_target.skeleton(i) for i in range(len(synthetic_target) - 12, len(synthetic_target))]
@@ -333,5 +363,5 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     # the exemplar search it was trained with, placement included, comes back with the checkpoint
     assert generator.bank.nearest.index.placement_weight == GenGAN.EXEMPLAR_PLACEMENT_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)
-    assert np.array_equal(generator.generate_sequence(sequence),
-                          generator.run_network([generator.network_inputs(sequence, frames)]))
+    assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0],
+                          generator.run_network([generator.network_inputs(sequence, frames)])[0])
