@@ -29,20 +29,15 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-import video_io
-from GenNearest import GenNearest
 import scene
+import video_io
+from generators import GeneratorError, described, load_generator
+from paths import OUT_ROOT, shown_path
 from Skeleton import (DETECTED, HELD, INTERPOLATED, N_LANDMARKS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, BodyRange,
                       PoseDetector, PoseNormalizer, Skeleton, fill_gaps, smooth_sequence, torso_lengths)
-from training import CheckpointError, default_checkpoint
+from training import INTERRUPTED, default_checkpoint
 from VideoSkeleton import SMALL_PERSON, VideoSkeleton, VideoSkeletonError, person_box, smooth_track, split_indices
 
-GENERATORS = {1: "nearest", 2: "vanilla-vector", 3: "vanilla-image", 4: "gan"}  # the course's GEN_TYPE
-TRAIN_COMMANDS = {
-    "vanilla-vector": "python GenVanillaNN.py {video} --variant vector --minutes 20",
-    "vanilla-image": "python GenVanillaNN.py {video} --variant image --minutes 20",
-    "gan": "python GenGAN.py {video} --minutes 20",
-}
 PANEL_HEIGHT = 256  # pixels: every panel of the side-by-side video is this tall
 SCENE_MAX_HEIGHT = 720  # the scene video keeps the target's frame size up to this height
 DEMO_GAN_SIZE = 64  # the built-in demo trains its GAN at this resolution ...
@@ -54,66 +49,9 @@ class DanceDemoError(Exception):
 
 
 # --- the generator ------------------------------------------------------------------------------
-def generator_name(gen):
-    """1-4 (the course's GEN_TYPE, as a number or text) or a name -> the generator's name."""
-    key = str(gen).strip().lower()
-    if key.isdigit() and int(key) in GENERATORS:
-        return GENERATORS[int(key)]
-    if key in GENERATORS.values():
-        return key
-    raise DanceDemoError(f"unknown generator {gen!r}: give 1-4 or one of {', '.join(GENERATORS.values())}")
-
-
-def load_generator(gen, target_vs, checkpoint=None, device=None, paint_person=False):
-    """The generator `gen` (1-4 or a name) of the target `target_vs`, ready to generate.
-
-    A trained generator loads `checkpoint`, or by default data/models/<target>/<name>.pt. A missing
-    checkpoint, one of another generator, or one trained on another target raises DanceDemoError
-    saying how to train the right one. paint_person: the GAN paints over the person too (GenGAN).
-    """
-    name = generator_name(gen)
-    if paint_person and name != "gan":
-        raise DanceDemoError(f"painting is a choice of the GAN (4) only, not of {name}: drop --paint-person")
-    if name == "nearest":
-        if checkpoint:
-            raise DanceDemoError("the nearest-neighbour generator (1) has no checkpoint: drop --checkpoint")
-        return GenNearest(target_vs)
-    path = Path(checkpoint) if checkpoint else default_checkpoint(target_vs, name)
-    train_command = TRAIN_COMMANDS[name].format(video=shown_path(target_vs.video_path))
-    if not path.is_file():
-        raise DanceDemoError(f"no trained {name} for {target_vs.name} ({path}); train one with: {train_command}"
-                             + (f" --checkpoint {path}" if checkpoint else ""))
-    if name == "gan":
-        from GenGAN import GenGAN as generator_class
-        options = {"paint_person": paint_person}
-    else:
-        from GenVanillaNN import GenVanillaNN as generator_class
-        options = {}
-    try:
-        generator = generator_class(path, device=device, target=target_vs, **options)
-    except CheckpointError as error:
-        raise DanceDemoError(str(error)) from None
-    if name.startswith("vanilla") and generator.input_kind != name.split("-")[1]:
-        raise DanceDemoError(f"{path} holds a vanilla-{generator.input_kind} generator, not {name}")
-    if generator.target_name != target_vs.name:
-        raise DanceDemoError(f"{path} was trained on another target ({generator.target_name}), not {target_vs.name}; "
-                             f"train one for it with: {train_command}")
-    return generator
-
-
 def generator_label(generator):
     """What the generated panel is labelled with, e.g. 'gan 64x64'."""
     return f"{generator.name} {generator.size}x{generator.size}"
-
-
-def shown_path(path):
-    """A path as the user would type it: relative to the current folder or absolute, the shorter."""
-    absolute = str(Path(path).resolve())
-    try:
-        relative = os.path.relpath(absolute)
-    except ValueError:  # another drive
-        return absolute
-    return min(relative, absolute, key=len)
 
 
 # --- the driving poses --------------------------------------------------------------------------
@@ -127,7 +65,7 @@ def detect_source(path, max_frames=None, verbose=True):
     rows = []
     with PoseDetector(video=True) as detector:
         for _, frame in tqdm(video_io.iter_frames(path, max_frames=max_frames), total=expected or None,
-                             desc="detecting poses", unit="frame", disable=not verbose):
+                             desc="detecting poses", unit="frame", disable=None if verbose else True):
             skeleton = detector.detect(frame)
             rows.append(np.full((N_LANDMARKS, 4), np.nan, np.float32) if skeleton is None else skeleton.landmarks)
     if not rows:
@@ -325,7 +263,7 @@ def save_still(video_path, png_path, index=None):
 class DanceDemo:
     """Transfer the dance of `source_path` to a target person.
 
-    gen_type: 1-4 or a name (nearest, vanilla-vector, vanilla-image, gan); target: a target video,
+    gen_type: a course number or a name (generators.py: 1 nearest, ..., 4 gan); target: a target video,
     its cache folder, or a VideoSkeleton (default: the built-in synthetic target); view_frame: a
     frame number of the target video whose view of the room the result is shown in (default: the
     median training view). `draw()` writes the scene video and the side-by-side video (shown in a
@@ -345,9 +283,10 @@ class DanceDemo:
             import SyntheticDancer
             target = SyntheticDancer.default_target()
         self.target = target if isinstance(target, VideoSkeleton) else VideoSkeleton(target, verbose=verbose)
-        self.generator = load_generator(gen_type, self.target, checkpoint, device, paint_person)
+        options = {"paint_person": True} if paint_person else {}
+        self.generator = load_generator(gen_type, self.target, checkpoint, device, **options)
         target_stem = Path(self.target.video_path).stem
-        self.out = Path(out or f"out/{self.source_path.stem}_to_{target_stem}_{self.generator.name}.mp4")
+        self.out = Path(out or shown_path(OUT_ROOT / f"{self.source_path.stem}_to_{target_stem}_{self.generator.name}.mp4"))
         self.smooth, self.normalize, self.max_frames, self.show = smooth, normalize, max_frames, show
         self.min_cutoff, self.beta, self.verbose = min_cutoff, beta, verbose
         self.view_index = view_frame_index(self.target, view_frame)  # kept frame of the fixed view, or None
@@ -481,8 +420,10 @@ def print_summary(demo, summary):
 
 
 # --- the built-in demo --------------------------------------------------------------------------
-def builtin_demo(out="out/demo.mp4"):
-    """Synthetic target and source, a GAN trained for a few minutes if none exists, the transfer."""
+def builtin_demo(out=None):
+    """Synthetic target and source, a GAN trained for a few minutes if none exists, the transfer
+    (to out/demo.mp4 by default)."""
+    out = out or shown_path(OUT_ROOT / "demo.mp4")
     import GenGAN
     import SyntheticDancer
     print("Built-in demo: render a synthetic target dancer and a synthetic source dancer "
@@ -497,25 +438,32 @@ def builtin_demo(out="out/demo.mp4"):
     if checkpoint.is_file():
         print(f"using the trained GAN {checkpoint}")
     else:
-        GenGAN.main([str(target_path), "--size", str(DEMO_GAN_SIZE), "--minutes", str(DEMO_GAN_MINUTES),
-                     "--checkpoint", str(checkpoint)])
+        try:
+            GenGAN.main([str(target_path), "--size", str(DEMO_GAN_SIZE), "--minutes", str(DEMO_GAN_MINUTES),
+                         "--checkpoint", str(checkpoint)])
+        except SystemExit as stop:  # Ctrl-C: the GAN trained so far is saved, and the demo goes on with it
+            if stop.code != INTERRUPTED:
+                raise
     return DanceDemo(source_path, "gan", target=target, out=out)
 
 
 # --- command line -------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Make the target person dance the moves of a source video. Writes source | driving pose |\n"
-                    "generated target as an mp4, with the driving skeletons (.skeletons.npy) and per-frame\n"
-                    "flags (.frames.json) next to it. With no arguments: the built-in demo on synthetic dancers.",
-        epilog="generators: 1 nearest (no training), 2 vanilla-vector, 3 vanilla-image, 4 gan. Examples:\n"
+        allow_abbrev=False,
+        description="Make the target person dance the moves of a source video, in the target's room. Writes\n"
+                    "OUT.scene.mp4 (the target dancing in its room, one fixed view) and OUT.mp4 (source | driving\n"
+                    "pose | that scene), with the driving skeletons (.skeletons.npy), the generated alphas and\n"
+                    "boxes (.layers.npz) and per-frame flags (.frames.json) next to them. With no arguments: the\n"
+                    "built-in demo on synthetic dancers.",
+        epilog=f"generators: {described()} (nearest needs no training). Examples:\n"
                "  python DanceDemo.py\n"
                "  python DanceDemo.py ../shared/data/karate1.mp4 --target ../shared/data/taichi2.mp4 --gen 1\n"
                "  python DanceDemo.py SOURCE --target TARGET --gen gan --out out/x.mp4 --max-frames 100",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", nargs="?", help="source video: the dance to copy (omit for the built-in demo)")
-    parser.add_argument("--target", help="target video or its cache folder: who dances (default: the synthetic target)")
-    parser.add_argument("--gen", default="gan", help="generator: 1-4 or nearest, vanilla-vector, vanilla-image, gan (default gan)")
+    parser.add_argument("--target", help="target video, or its cache folder: who dances (default: the synthetic target)")
+    parser.add_argument("--gen", default="gan", help=f"generator, by course number or name: {described()} (default gan)")
     parser.add_argument("--checkpoint", help="trained generator to use (default data/models/<target>/<gen>.pt)")
     parser.add_argument("--out", help="output video (default out/<source>_to_<target>_<gen>.mp4)")
     parser.add_argument("--show", action="store_true", help="also show the frames in a window while writing")
@@ -558,11 +506,11 @@ def main(argv=None):
         if args.source is None:
             print(f"wrote {save_still(demo.out, demo.out.with_suffix('.png'))} (the middle frame)")
             print(f"built-in demo done in {time.perf_counter() - started:.0f} s")
-    except (DanceDemoError, VideoSkeletonError, video_io.VideoError) as error:
+    except (DanceDemoError, GeneratorError, VideoSkeletonError, video_io.VideoError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":

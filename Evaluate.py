@@ -12,9 +12,9 @@ the smoothness of a DanceDemo output (section 4): pose jitter beside the driving
 and the background steadiness of its scene video against the real target video.
 
     python Evaluate.py ../shared/data/taichi2.mp4        # every generator that has a default checkpoint
-    python Evaluate.py ../shared/data/taichi2.mp4 --gens nearest,gan --checkpoints gan=data/models/taichi2-3a68617516/gan-256.pt
-    python Evaluate.py data/cache/taichi2-3a68617516 --gens nearest --max-frames 30 --save-pairs out/pairs  # first 30
-    python Evaluate.py ../shared/data/taichi2.mp4 --gens none --transfer out/karate1_to_taichi2_nearest.mp4
+    python Evaluate.py ../shared/data/taichi2.mp4 --gen nearest --gen gan --checkpoint gan=data/models/taichi2-3a68617516/gan-256.pt
+    python Evaluate.py data/cache/taichi2-3a68617516 --gen 1 --max-frames 30 --save-pairs out/pairs  # first 30
+    python Evaluate.py ../shared/data/taichi2.mp4 --gen none --transfer out/karate1_to_taichi2_nearest.mp4
 
 Writes results.json, results.md, comparison.png and metrics.png (and transfer.json) into --out
 (default out/eval/<target cache name>/).
@@ -34,10 +34,11 @@ from tqdm import tqdm
 
 import scene
 import video_io
-from DanceDemo import GENERATORS, DanceDemoError, generator_name, load_generator, output_paths, scene_paths
-from GenNearest import GenNearest
+from DanceDemo import output_paths, scene_paths
+from generators import GeneratorError, all_names, described, entry_of, load_generator, parse_checkpoints
+from paths import OUT_ROOT, shown_path
 from Skeleton import REDUCED_LANDMARKS, PoseDetector
-from training import CheckpointError, load_checkpoint, resize_crop, split_indices
+from training import INTERRUPTED, CheckpointError, resize_crop, split_indices
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 POSE_SIZE = 256  # pose figures are in pixels of a 256x256 crop; smaller images are upscaled to it
@@ -259,60 +260,33 @@ def validation_frames(video_skeleton, max_frames=None):
     return list(validation[:max_frames] if max_frames else validation)
 
 
-def parse_checkpoints(text):
-    """'gan=PATH,vanilla-image=PATH' -> {name: path}."""
-    checkpoints = {}
-    for item in filter(None, (text or "").split(",")):
-        name, separator, path = item.partition("=")
-        if not separator or not path:
-            raise EvaluateError(f"--checkpoints takes NAME=PATH pairs separated by commas, not {item!r}")
-        name = generator_name(name)
-        if name == "nearest":
-            raise EvaluateError("the nearest-neighbour generator has no checkpoint")
-        checkpoints[name] = path
-    return checkpoints
-
-
-def parse_generator_names(text):
-    """'nearest,gan' or '1,4' -> ['nearest', 'gan']; 'none' -> []."""
-    if text.strip().lower() == "none":
+def generator_names_asked(gens):
+    """--gen values (course numbers or names, or 'none') -> names, each once; none given: all of them."""
+    if not gens:
+        return all_names()
+    if [gen.strip().lower() for gen in gens] == ["none"]:
         return []
-    names = [generator_name(item) for item in text.split(",") if item.strip()]
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(entry_of(gen).name for gen in gens))
 
 
 def load_generators(names, video_skeleton, checkpoints, device=None, paint_person=False):
-    """{name: generator} for the names asked, skipping with a warning those without a usable
-    checkpoint. The nearest-neighbour generator searches the training frames only. paint_person:
-    the GAN paints over the person too (GenGAN), and its row is named gan-paint-person."""
+    """{row name: generator} for the names asked, skipping with a warning those without a usable
+    checkpoint. Each searches or was trained on the training frames only. paint_person: the
+    generators that can paint over the person do (GenGAN), and their rows are named <name>-paint-person."""
     unknown = set(checkpoints) - set(names)
     if unknown:
-        raise EvaluateError(f"--checkpoints names {', '.join(sorted(unknown))}, which --gens does not ask for")
+        raise EvaluateError(f"--checkpoint names {', '.join(sorted(unknown))}, which --gen does not ask for")
     generators = {}
     for name in names:
-        if name == "nearest":
-            train_frames, _ = split_indices(len(video_skeleton))
-            generators[name] = GenNearest(video_skeleton, indices=train_frames)
-            continue
+        paints = paint_person and "paint_person" in entry_of(name).options
+        options = {"paint_person": True} if paints else {}
         try:
-            paints = paint_person and name == "gan"
-            generator = load_generator(name, video_skeleton, checkpoints.get(name), device, paints)
-            generators["gan-paint-person" if paints else name] = generator
-        except DanceDemoError as error:
+            generator = load_generator(name, video_skeleton, checkpoints.get(name), device, hold_out=True, **options)
+        except GeneratorError as error:
             print(f"warning: skipping {name}: {error}", file=sys.stderr)
+            continue
+        generators[f"{name}-paint-person" if paints else name] = generator
     return generators
-
-
-def training_budget(generator):
-    """What the generator cost to make: epochs, steps, wall time, batch and device from its checkpoint."""
-    if isinstance(generator, GenNearest):
-        return {"kind": "index", "n_frames_indexed": len(generator.frame_ids)}
-    checkpoint = load_checkpoint(generator.checkpoint_path)
-    progress, config = checkpoint["progress"], checkpoint["config"]
-    return {"kind": "trained", "checkpoint": str(generator.checkpoint_path), "epochs": progress["epoch"],
-            "steps": progress["step"], "seconds": round(progress["seconds"], 1), "minutes_limit": config.get("minutes"),
-            "epochs_limit": config.get("epochs"), "batch_size": config.get("batch_size"),
-            "augment": config.get("augment"), "device": config.get("device"), "torch": checkpoint["versions"].get("torch")}
 
 
 def budget_text(budget):
@@ -333,7 +307,7 @@ def generate_all(name, generator, skeletons, views):
     batches = range(0, len(skeletons), BATCH_SIZE)
     return np.concatenate([np.asarray(generator.generate_batch(skeletons[start:start + BATCH_SIZE],
                                                                views=views[start:start + BATCH_SIZE]))
-                           for start in tqdm(batches, desc=f"generating ({name})", unit="batch", leave=False)])
+                           for start in tqdm(batches, desc=f"generating ({name})", unit="batch", leave=False, disable=None)])
 
 
 def read_poses(detector, images, label, already_read=None):
@@ -341,7 +315,7 @@ def read_poses(detector, images, label, already_read=None):
     if smaller). already_read: (images, readings) of images read before; an identical image is not
     read again (a sequence mode that picks the same frames as the frame-by-frame one)."""
     readings = []
-    for position, image in enumerate(tqdm(images, desc=f"reading poses ({label})", unit="frame", leave=False)):
+    for position, image in enumerate(tqdm(images, desc=f"reading poses ({label})", unit="frame", leave=False, disable=None)):
         if already_read is not None and np.array_equal(image, already_read[0][position]):
             readings.append(already_read[1][position])
         else:
@@ -418,7 +392,7 @@ def evaluate(video_skeleton, generators, frames, detector):
         sequence_readings = read_poses(detector, sequence, f"{name} sequence", already_read=(outputs, readings))
         temporal = temporal_figures(sequence, references[size], pose_track([found for found, _ in sequence_readings]),
                                     real_tracks[size])
-        rows.append({"name": name, "size": size, **images, **pose, **temporal, "budget": training_budget(generator),
+        rows.append({"name": name, "size": size, **images, **pose, **temporal, "budget": generator.budget(),
                      "per_frame": [{**a, **b} for a, b in zip(per_frame_images, per_frame_pose)], "images": outputs})
     for row in rows:
         for frame, index in zip(row["per_frame"], frames):
@@ -699,12 +673,12 @@ def background_steadiness(video_path, flags, segmenter):
 
     def generated():  # streamed: a scene video is a few hundred large frames
         frames = video_io.iter_frames(scene_video, max_frames=n_frames)
-        for t, (_, frame) in enumerate(tqdm(frames, total=n_frames, desc="background (scene video)", unit="frame")):
+        for t, (_, frame) in enumerate(tqdm(frames, total=n_frames, desc="background (scene video)", unit="frame", disable=None)):
             yield frame, (pasted_person(alpha[t], boxes[t], size) if alpha is not None
                           else segmented_person(segmenter, frame, boxes[t][2]))
 
     def real(frames, side):
-        for frame in tqdm(frames, total=n_frames, desc="background (real target)", unit="frame"):
+        for frame in tqdm(frames, total=n_frames, desc="background (real target)", unit="frame", disable=None):
             yield frame, segmented_person(segmenter, frame, side)
 
     generated_change = background_change(generated())
@@ -731,7 +705,7 @@ def transfer_figures(video_path, detector):
 
     def detecting(panels):  # one pass over the video: detect in each panel as flicker reads it
         for panel in tqdm(panels, total=video_io.video_info(video_path).n_frames or None,
-                          desc="detecting poses (transfer)", unit="frame"):
+                          desc="detecting poses (transfer)", unit="frame", disable=None):
             skeleton = detect_pose(detector, panel)
             detected.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if skeleton is None else skeleton.joints())
             panel_sizes.append(panel.shape[0])
@@ -780,19 +754,22 @@ def steadiness_text(figures):
 # --- command line ------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description="Measure generators on the target's held-out frames, each generated over its own frame's "
                     "view: SSIM (whole crop, person and background SSIM), PSNR, L1, pose detection rate and joint "
                     "error; and the same frames as a sequence: tOF, pose-jitter ratio and flicker ratio against "
                     "the real sequence. With --transfer, the smoothness of a DanceDemo video: pose jitter, flicker "
                     "and background steadiness.",
-        epilog="Generators: 1 nearest, 2 vanilla-vector, 3 vanilla-image, 4 gan. Figures are defined in "
+        epilog=f"Generators: {described()}. Figures are defined in "
                "../shared/EVALUATION.md.")
-    parser.add_argument("target", help="target video or its VideoSkeleton cache folder")
-    parser.add_argument("--gens", default=",".join(GENERATORS.values()),
-                        help="generators to measure, comma-separated, or 'none' (default: all four; those without "
-                             "a checkpoint are skipped with a warning)")
-    parser.add_argument("--checkpoints", default="", help="NAME=PATH,... checkpoints to use instead of the defaults "
-                                                          "data/models/<target>/<name>.pt")
+    parser.add_argument("target", help="target video, or its cache folder")
+    parser.add_argument("--gen", action="append", metavar="GEN",
+                        help=f"a generator to measure, by course number or name ({described()}); repeat it for "
+                             f"several, or 'none' for none (default: all; those without a checkpoint are skipped "
+                             f"with a warning)")
+    parser.add_argument("--checkpoint", action="append", metavar="[GEN=]PATH",
+                        help="a trained generator to use instead of its default data/models/<target>/<gen>.pt; "
+                             "GEN= may be left out when one --gen is given; repeat it for several")
     parser.add_argument("--out", help="folder for the results (default out/eval/<target cache name>)")
     parser.add_argument("--save-pairs", metavar="DIR", help="also write every compared image as PNG, and the skeletons given")
     parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter, flicker and "
@@ -812,11 +789,11 @@ def parse_args(argv=None):
 def run(args):
     started = time.perf_counter()
     video_skeleton = VideoSkeleton(args.target)
-    names = parse_generator_names(args.gens)
-    checkpoints = parse_checkpoints(args.checkpoints)
+    names = generator_names_asked(args.gen)
+    checkpoints = parse_checkpoints(args.checkpoint, names)
     if not names and not args.transfer:
-        raise EvaluateError("nothing to do: --gens none and no --transfer")
-    out = Path(args.out or Path("out/eval") / video_skeleton.name)
+        raise EvaluateError("nothing to do: --gen none and no --transfer")
+    out = Path(args.out or shown_path(OUT_ROOT / "eval" / video_skeleton.name))
     written = []
     with PoseDetector(video=False, segmentation=True) as detector:  # poses and person regions in one read
         if names:
@@ -846,10 +823,11 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         run(args)
-    except (EvaluateError, DanceDemoError, CheckpointError, VideoSkeletonError, video_io.VideoError) as error:
+    except (EvaluateError, GeneratorError, CheckpointError, VideoSkeletonError, video_io.VideoError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
-        sys.exit("interrupted")
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from GenNearest import GenNearest
 from networks import ExemplarWarper, PatchDiscriminator, UNet
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER
-from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, add_training_arguments, autocast_for,
-                      images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training, skeleton_inputs,
-                      split_indices, unwrap, weight_average, wrap_distributed)
+from training import (AVERAGE, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
+                      autocast_for, images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training,
+                      skeleton_inputs, split_indices, unwrap, weight_average, wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
 EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
@@ -263,7 +263,7 @@ def build_generator(size, model_args):
     return UNet(size, out_channels=4, **unet_args)
 
 
-class GANTraining:
+class GANTraining(TrainingMethod):
     """One pix2pix optimisation step: (1) update D on real and generated pairs, (2) update G."""
 
     name = "gan"
@@ -292,10 +292,10 @@ class GANTraining:
             "discriminator": torch.optim.Adam(discriminator.parameters(), lr=args.lr * args.d_lr_ratio, betas=(0.5, 0.999)),
         }
 
-    def make_datasets(self, video_skeleton, train_ids, validation_ids, augment):
-        """Training and held-out pairs with exemplars; None (the plain pairs) for the pose-only GAN."""
+    def make_datasets(self, video_skeleton, train_ids, validation_ids, augment=False):
+        """Training and held-out pairs with exemplars; the plain pairs for the pose-only GAN."""
         if not self.model_args["exemplar"]:
-            return None
+            return super().make_datasets(video_skeleton, train_ids, validation_ids, augment)
         bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
                             self.model_args["exemplar_scale"])
         return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
@@ -338,7 +338,7 @@ class GANTraining:
 
 
 class GenGAN(TrainedGenerator):
-    """The trained GAN generator: `GenGAN(checkpoint_or_target).generate(skeleton, view)` -> BGR image.
+    """The trained GAN generator: `GenGAN(target, checkpoint).generate(skeleton, view)` -> BGR image.
 
     paint_person: also let the network paint over the person where it distrusts the exemplar, as
     in training (a blurrier person that MediaPipe reads less well). By default the person is the
@@ -347,8 +347,8 @@ class GenGAN(TrainedGenerator):
 
     name = "gan"
 
-    def __init__(self, checkpoint_or_target, device=None, target=None, paint_person=False):
-        super().__init__(checkpoint_or_target, device, target)
+    def __init__(self, target=None, checkpoint=None, device=None, paint_person=False):
+        super().__init__(target, checkpoint, device)
         self.bank = None
         if self.model_args["exemplar"]:  # exemplars: the training frames of the target
             self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
@@ -376,10 +376,10 @@ class GenGAN(TrainedGenerator):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description="Train the conditional GAN on a target video: pix2pix with an exemplar (the nearest training "
-                    "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator. "
-                    "Default size: 256 on a GPU, 128 on CPU (a 2-core CPU trains 128x128 several times faster).")
-    add_training_arguments(parser, default_size=256, sizes=SIZES, mask_weight=10.0)
+                    "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator.")
+    add_training_arguments(parser, default_size="256 on a GPU, 128 on a CPU", sizes=SIZES, mask_weight=10.0)
     parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
     parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
     parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")

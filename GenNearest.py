@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 from scipy.spatial import KDTree
 
+from generators import Generator
+from paths import OUT_ROOT, shown_path
 from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
@@ -133,7 +135,7 @@ def smoothest_path(distances, frame_ids, jump_cost):
     return path
 
 
-class GenNearest:
+class GenNearest(Generator):
     """Generate the target's image for a pose by showing its frame with the nearest pose.
 
     `indices` limits the searchable frames (the training split, so validation frames stay unseen);
@@ -146,7 +148,7 @@ class GenNearest:
     name = "nearest"
 
     def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0):
-        self.video_skeleton = video_skeleton
+        self.target = video_skeleton
         self.k = k
         self.jump_cost = jump_cost
         n_frames = len(video_skeleton)
@@ -159,11 +161,7 @@ class GenNearest:
     @property
     def size(self):
         """Side of the square images generated: the target's crop size."""
-        return self.video_skeleton.crop_size
-
-    @property
-    def target_name(self):
-        return self.video_skeleton.name
+        return self.target.crop_size
 
     def nearest_frames(self, skeletons):
         """(N,) target frame of the nearest pose of each skeleton, each chosen on its own."""
@@ -178,19 +176,6 @@ class GenNearest:
         chosen = smoothest_path(distances, candidates, self.jump_cost)  # (N,)
         return candidates[np.arange(len(candidates)), chosen]
 
-    def generate(self, skeleton, view=None):
-        """The person of the target frame whose pose is nearest to `skeleton`, over the scene of
-        `view` (scene.View; default the target's typical view): (S, S, 3) uint8 BGR."""
-        return self.generate_batch([skeleton], [view])[0]
-
-    def generate_batch(self, skeletons, views=None):
-        """(N, S, S, 3) uint8 BGR: `generate` for each skeleton."""
-        return self.composited(self.nearest_frames(skeletons), views)
-
-    def generate_sequence(self, skeletons, views=None):
-        """(N, S, S, 3) uint8 BGR for a driving sequence, frames chosen by `choose_frames`."""
-        return self.composited(self.choose_frames(skeletons), views)
-
     def generate_layers(self, skeletons, sequence=False):
         """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 in [0, 1]) before compositing:
         the chosen frames' crops and their person masks; alpha None if the scene is unknown."""
@@ -199,20 +184,18 @@ class GenNearest:
 
     def layers(self, frame_ids):
         frame_ids = np.asarray(frame_ids)
-        crops = np.asarray(self.video_skeleton.images[frame_ids])  # (N, S, S, 3)
+        crops = np.asarray(self.target.images[frame_ids])  # (N, S, S, 3)
         if not self.composites:
             return crops, None
-        return crops, np.asarray(self.video_skeleton.masks[frame_ids], dtype=np.float32) / 255  # (N, S, S)
+        return crops, np.asarray(self.target.masks[frame_ids], dtype=np.float32) / 255  # (N, S, S)
 
     @property
     def composites(self):
         """Whether the person is drawn over the scene (the target's scene is registrable)."""
-        return self.video_skeleton.scene().registrable
+        return self.target.scene().registrable
 
-    def composited(self, frame_ids, views=None):
-        """The chosen frames' persons over the views' backgrounds (the crops themselves when the
-        scene is not registrable)."""
-        return self.video_skeleton.over_scene(*self.layers(frame_ids), views)
+    def budget(self):
+        return {"kind": "index", "n_frames_indexed": len(self.frame_ids)}
 
 
 def count_jumps(frame_ids):
@@ -233,23 +216,27 @@ def check_grid(video_skeleton, asked, generated):
     return np.concatenate(rows, axis=0)
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Index the training frames of a target and check "
+def main(argv=None):
+    parser = argparse.ArgumentParser(allow_abbrev=False, description="Index the training frames of a target and check "
                                      "the nearest-neighbour generator on its validation frames.")
-    parser.add_argument("video", help="target video, or its cache folder under data/cache/")
+    parser.add_argument("target", help="target video, or its cache folder")
     parser.add_argument("--k", type=int, default=8, help="candidates per pose in sequence mode (default 8)")
     parser.add_argument("--jump-cost", type=float, default=JUMP_COST,
                         help=f"cost of a jump in the target's time, in torso lengths (default {JUMP_COST})")
     parser.add_argument("--examples", type=int, default=4, help="validation frames shown in the grid (default 4)")
-    parser.add_argument("--out", default="out/nearest_check.png", help="where to write the grid")
-    args = parser.parse_args()
+    parser.add_argument("--out", default=shown_path(OUT_ROOT / "nearest_check.png"),
+                        help="where to write the grid (default out/nearest_check.png)")
+    args = parser.parse_args(argv)
     try:
-        video_skeleton = VideoSkeleton(args.video)
+        video_skeleton = VideoSkeleton(args.target)
     except VideoSkeletonError as error:
         sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        print("interrupted: no cache was written", file=sys.stderr)
+        sys.exit(130)  # 128 + SIGINT, as shells report Ctrl-C
     train, validation = split_indices(len(video_skeleton))
     if not train or not validation:
-        sys.exit(f"error: {args.video} has too few frames with a person ({len(video_skeleton)}) to split")
+        sys.exit(f"error: {args.target} has too few frames with a person ({len(video_skeleton)}) to split")
     generator = GenNearest(video_skeleton, k=args.k, jump_cost=args.jump_cost, indices=train)
     asked = video_skeleton.reduced()[validation].reshape(-1, N_JOINTS, 2)  # (V, 13, 2)
 

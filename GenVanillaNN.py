@@ -18,8 +18,8 @@ import argparse
 import torch
 
 from networks import UNet, VectorDecoder
-from training import (TrainedGenerator, add_training_arguments, autocast_for, reconstruction, run_training,
-                      wrap_distributed)
+from training import (TrainedGenerator, TrainingMethod, add_training_arguments, autocast_for, reconstruction,
+                      run_training, wrap_distributed)
 
 SIZES = (64, 128, 256)
 VARIANTS = ("vector", "image")
@@ -35,7 +35,7 @@ def build_network(size, model_args):
                 skip_connections=False, output_upsampling=model_args["output_upsampling"])
 
 
-class VanillaTraining:
+class VanillaTraining(TrainingMethod):
     """One L1 regression step on (skeleton, person over the scene) pairs, alpha on the masks."""
 
     input_kind = None
@@ -63,22 +63,23 @@ class VanillaTraining:
 
 
 class GenVanillaNN(TrainedGenerator):
-    """A trained vanilla generator: `GenVanillaNN(checkpoint).generate(skeleton)` -> BGR image.
+    """A trained vanilla generator: `GenVanillaNN(target, checkpoint).generate(skeleton)` -> BGR image.
 
-    Course form: `GenVanillaNN(video_skeleton, optSkeOrImage=1 or 2)` loads that target's default
-    checkpoint of variant vector (1) or image (2).
+    variant: "vector" or "image", the one the checkpoint must hold (default: either). Course form:
+    `GenVanillaNN(video_skeleton, optSkeOrImage=1 or 2)` loads that target's default checkpoint of
+    variant vector (1) or image (2).
     """
 
     name = "vanilla-vector"
     names = ("vanilla-vector", "vanilla-image")
 
-    def __init__(self, checkpoint_or_target, device=None, optSkeOrImage=1, target=None):
-        if hasattr(checkpoint_or_target, "skeletons"):
-            self.name = f"vanilla-{COURSE_VARIANTS[str(optSkeOrImage)]}"
-        super().__init__(checkpoint_or_target, device, target)
+    def __init__(self, target=None, checkpoint=None, device=None, variant=None, optSkeOrImage=None):
+        variant = variant or COURSE_VARIANTS.get(str(optSkeOrImage))
+        super().__init__(target, checkpoint, device, names=[f"vanilla-{variant}"] if variant else None)
 
-    def accepted_names(self):
-        return list(self.names)
+    @classmethod
+    def accepted_names(cls):
+        return list(cls.names)
 
     @staticmethod
     def build_network(size, model_args):
@@ -87,15 +88,16 @@ class GenVanillaNN(TrainedGenerator):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description="Train a vanilla generator (L1 regression) from the 26-D skeleton (vector) or from "
-                    "the drawn skeleton image (image). Default size 128 (64 trains ~4x faster on CPU).",
-        epilog="Course form: GenVanillaNN.py VIDEO false 1|2  (1 = vector, 2 = image).")
+                    "the drawn skeleton image (image).",
+        epilog="Course form: GenVanillaNN.py TARGET false 1|2  (1 = vector, 2 = image).")
     add_training_arguments(parser, default_size=128, sizes=SIZES, mask_weight=1.0)
     parser.add_argument("--variant", choices=VARIANTS, default=None, help="vector or image (default vector)")
     args = parser.parse_args(argv)
     if args.legacy:
         if len(args.legacy) != 2 or args.legacy[1] not in COURSE_VARIANTS:
-            parser.error("course form: GenVanillaNN.py VIDEO false 1|2")
+            parser.error("course form: GenVanillaNN.py TARGET false 1|2")
         args.variant = args.variant or COURSE_VARIANTS[args.legacy[1]]
     args.variant = args.variant or "vector"
     return args

@@ -113,12 +113,6 @@ class Skeleton:
         """Mean Euclidean distance between the 13 joints of two skeletons (normalised units)."""
         return float(np.linalg.norm(self.joints() - other.joints(), axis=1).mean())
 
-    def bounding_box(self):
-        """(x_min, y_min, x_max, y_max) of the landmarks that have coordinates."""
-        xy = self.landmarks[:, :2]
-        xy = xy[np.isfinite(xy).all(axis=1)]
-        return (*xy.min(axis=0), *xy.max(axis=0))
-
     # --- drawing ---------------------------------------------------------------------------
     def draw(self, image):
         """Draw the 13-joint skeleton onto `image` (BGR uint8, any size) in place; returns it.
@@ -150,11 +144,6 @@ class Skeleton:
 
     def __repr__(self):
         return f"Skeleton(nose={self.landmarks[0, :2].round(3).tolist()})"
-
-
-def skeletons_to_array(skeletons):
-    """A list of Skeleton -> (N, 33, 4) float32."""
-    return np.stack([s.landmarks for s in skeletons]).astype(np.float32)
 
 
 @contextmanager
@@ -469,11 +458,14 @@ class PoseNormalizer:
         return sequence
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Detect the pose in one image and draw its 13-joint skeleton.")
+def main(argv=None):
+    from paths import OUT_ROOT, shown_path
+    parser = argparse.ArgumentParser(allow_abbrev=False,
+                                     description="Detect the pose in one image and draw its 13-joint skeleton.")
     parser.add_argument("image", help="an image file (jpg, png, ...)")
-    parser.add_argument("--out", default="out/skeleton.png", help="where to write the drawing")
-    args = parser.parse_args()
+    parser.add_argument("--out", help="where to write the drawing (default out/skeleton.png)")
+    args = parser.parse_args(argv)
+    out = args.out or shown_path(OUT_ROOT / "skeleton.png")
     image = cv2.imread(args.image)
     if image is None:
         sys.exit(f"error: cannot read image {args.image}")
@@ -482,10 +474,10 @@ def main():
     if skeleton is None:
         sys.exit(f"error: no person found in {args.image}")
     from pathlib import Path
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(args.out, skeleton.draw(image.copy()))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(out, skeleton.draw(image.copy()))
     print(f"reduced skeleton (26-D): {np.round(skeleton.reduced(), 3).tolist()}")
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

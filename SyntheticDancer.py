@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 import video_io
+from paths import SYNTHETIC_ROOT, shown_path
 from Skeleton import LANDMARK_NAMES, N_LANDMARKS, Skeleton
 
 RENDERER_VERSION = 1  # bump when a change alters the pixels or joints, so cached videos re-render
@@ -1023,7 +1024,7 @@ def make_video(path, appearance, scene, show_joints=False, progress=True):
     path, ground_truth = Path(path), []
 
     def frames():
-        for index in tqdm(range(scene.n_frames), desc=f"rendering {path.name}", disable=not progress):
+        for index in tqdm(range(scene.n_frames), desc=f"rendering {path.name}", disable=None if progress else True):
             frame, landmarks = render_frame(appearance, scene, index / scene.fps)
             ground_truth.append(landmarks)
             yield Skeleton(landmarks).draw(frame) if show_joints else frame
@@ -1087,21 +1088,21 @@ def _default_video(preset, path, n_frames, size):
         make_video(path, appearance, scene)
     if not camera_path(path).is_file():  # rendered before the cameras were saved
         np.save(camera_path(path), camera_matrices(scene))
-    print(f"{'wrote' if not done else 'found'} {path}")
+    print(f"{'wrote' if not done else 'found'} {shown_path(path)}")
     return path
 
 
-def default_target(path="data/synthetic/target.mp4", n_frames=300, size=(512, 384)):
+def default_target(path=SYNTHETIC_ROOT / "target.mp4", n_frames=300, size=(512, 384)):
     """The built-in target video (the person the generators learn); size is (width, height)."""
     return _default_video("target", path, n_frames, size)
 
 
-def default_source(path="data/synthetic/source.mp4", n_frames=150, size=(512, 384)):
+def default_source(path=SYNTHETIC_ROOT / "source.mp4", n_frames=150, size=(512, 384)):
     """The built-in source video: another, taller person farther away, dancing other moves."""
     return _default_video("source", path, n_frames, size)
 
 
-def default_target_moving(path="data/synthetic/target-moving.mp4", n_frames=300, size=(512, 384)):
+def default_target_moving(path=SYNTHETIC_ROOT / "target-moving.mp4", n_frames=300, size=(512, 384)):
     """The target's person filmed by the pan-zoom camera; room_image and load_camera give the truth."""
     return _default_video("target-moving", path, n_frames, size)
 

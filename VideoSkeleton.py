@@ -28,9 +28,9 @@ from tqdm import tqdm
 
 import scene
 import video_io
+from paths import CACHE_ROOT, shown_path
 from Skeleton import N_LANDMARKS, PoseDetector, Skeleton, torso_lengths
 
-CACHE_ROOT = Path("data/cache")
 CACHE_FORMAT = 2  # bump when the cache's layout or crop rule changes: old caches are rebuilt
 CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video (at one zoom)
 SMALL_PERSON = 0.5  # a detection whose torso is under this x the video's median torso is dropped
@@ -109,6 +109,7 @@ class VideoSkeleton:
 
     def __init__(self, video_path, every=1, crop_size=256, force=False, cache_root=CACHE_ROOT, verbose=True):
         path = Path(video_path)
+        self.path_given = str(video_path)  # the video or cache folder as the user gave it, for messages
         self.built = False  # True when this call (re)built the cache
         if path.is_dir():
             self.cache_dir = path
@@ -123,7 +124,7 @@ class VideoSkeleton:
                 build_cache(path, self.cache_dir, every, crop_size, verbose)
                 self.built = True
             elif verbose:
-                print(f"reusing cache {self.cache_dir}")
+                print(f"reusing cache {shown_path(self.cache_dir)}")
         self._load()
 
     def _load(self):
@@ -213,7 +214,7 @@ class VideoSkeleton:
         return (f"{m['source_path']}: {m['n_frames_read']} frames read (every {m['every']}), "
                 f"person in {len(self)}, no person in {len(m['missing_frames'])}, "
                 f"dropped as too small {len(m['small_frames'])}; crops {self.crop_size}x{self.crop_size} "
-                f"from {side} px squares; cache {self.cache_dir}\n{scene_summary(m['scene'])}")
+                f"from {side} px squares; cache {shown_path(self.cache_dir)}\n{scene_summary(m['scene'])}")
 
 
 def cache_folder(video_path, every, crop_size, cache_root=CACHE_ROOT):
@@ -318,7 +319,9 @@ def detect_skeletons(video_path, every, verbose, workers=None):
     workers = workers or min(os.cpu_count() or 1, DETECTION_WORKERS)
     if expected is None or expected < MIN_FRAMES_PER_WORKER * workers:
         workers = 1
-    bar = tqdm(total=expected, desc="detecting poses", unit="frame", disable=not verbose)
+    bar = tqdm(total=expected, desc="detecting poses", unit="frame", disable=None if verbose else True)
+    if verbose and bar.disable:  # not a terminal: one line per stage instead of a bar
+        print(f"detecting poses in {shown_path(video_path)}", flush=True)
     if workers == 1:
         found = detect_range(video_path, every, 0, sys.maxsize, bar.update)
     else:
@@ -484,8 +487,11 @@ def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frame
     mosaic = scene.MosaicBuilder(cameras[sorted(voters)], frame_size, median_side, crop_size, plan.overlay)
     position_of = {index: k for k, index in enumerate(plan.kept)}
     to_work = scene.resizing(scene.work_scale(frame_size))
-    for index, frame in tqdm(video_io.iter_frames(video_path, every), total=n_frames,
-                             desc="cropping", unit="frame", disable=not verbose):
+    frames = tqdm(video_io.iter_frames(video_path, every), total=n_frames, desc="cropping", unit="frame",
+                  disable=None if verbose else True)
+    if verbose and frames.disable:  # not a terminal: one line per stage instead of a bar
+        print("cropping the person and building the background", flush=True)
+    for index, frame in frames:
         k = position_of.get(index)
         if k is None:
             continue
@@ -539,10 +545,11 @@ def scene_summary(report):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description="Detect the person's skeleton in every kept frame of a video, crop the person, "
                     "and cache both under data/cache/ for the generators.",
-        epilog="The course form `VideoSkeleton.py VIDEO [force_compute] [frame_mod]` is accepted too.")
-    parser.add_argument("video", help="video of one person (mp4, avi, mov, ...)")
+        epilog="The course form `VideoSkeleton.py TARGET [force_compute] [frame_mod]` is accepted too.")
+    parser.add_argument("target", help="target video (mp4, avi, mov, ...: one person), or its cache folder")
     parser.add_argument("legacy", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--every", type=int, default=1, help="keep one frame in N (default 1: all)")
     parser.add_argument("--crop-size", type=int, default=256, help="side of the square person crop in pixels (default 256)")
@@ -566,11 +573,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        video_skeleton = VideoSkeleton(args.video, args.every, args.crop_size, args.force, args.cache_root)
+        video_skeleton = VideoSkeleton(args.target, args.every, args.crop_size, args.force, args.cache_root)
     except VideoSkeletonError as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
-        sys.exit("interrupted: no cache was written")
+        print("interrupted: no cache was written", file=sys.stderr)
+        sys.exit(130)  # 128 + SIGINT, as shells report Ctrl-C
     print(video_skeleton.summary())
     if video_skeleton.built:
         seconds = video_skeleton.meta["seconds_to_build"]

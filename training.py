@@ -2,12 +2,12 @@
 checkpoints, the training loop with its budget, and distributed training.
 
 The generator scripts hold only their method (networks, losses, one optimisation step); all a
-training run needs around the method lives here once. A method is an object with
+training run needs around the method lives here once. A method is a `TrainingMethod` with
     name, size, device, networks (dict of modules, "generator" among them, and AVERAGE if the
     generator's weights are averaged: the loop updates it, and it is what generates), optimizers (dict),
     input_kind ("vector" or "image"), model_args (dict: the architecture, what a checkpoint must
     match to be resumed; loss weights and learning rates are run options, kept in its config),
-    training_step(batch: Batch) -> dict of float losses,
+    training_step(batch: Batch) -> dict of float losses, and make_datasets (PairDatasets by default),
 and `TrainedGenerator` turns its saved network back into `generate(skeleton, view)`. Every network
 outputs the person's colour and an alpha (networks.composite): the image is the person over the
 target's scene, rendered for each crop's camera, and alpha is trained towards the cached person masks.
@@ -31,12 +31,14 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from generators import Generator
 from networks import composite
+from paths import MODELS_ROOT
 from VideoSkeleton import (CACHE_ROOT, VALIDATION_FRACTION, VideoSkeleton, VideoSkeletonError,  # noqa: F401
                            split_indices)  # (the held-out split is the cache's)
 
 
-MODELS_ROOT = Path("data/models")
+INTERRUPTED = 130  # the exit status after Ctrl-C (128 + SIGINT), as shells report it
 CHECKPOINT_FORMAT = 2  # 2: generators output a person and an alpha, drawn over the scene
 
 
@@ -232,15 +234,14 @@ class PairDataset:
         return skeletons, np.stack(images), np.stack(masks), np.stack(backgrounds) if backgrounds else None
 
 
-def pair_datasets(method, video_skeleton, train_ids, validation_ids, augment=False):
-    """The training and held-out pairs of a method: its own `make_datasets(...)` if it has one that
-    returns them (a method that feeds its network more than the skeleton), else PairDatasets."""
-    if hasattr(method, "make_datasets"):
-        own = method.make_datasets(video_skeleton, train_ids, validation_ids, augment)
-        if own is not None:
-            return own
-    return (PairDataset(video_skeleton, train_ids, method.size, method.input_kind, augment),
-            PairDataset(video_skeleton, validation_ids, method.size, method.input_kind))
+class TrainingMethod:
+    """What every training method shares: by default it trains on PairDatasets of the skeleton
+    (a method that feeds its network more than the skeleton overrides `make_datasets`)."""
+
+    def make_datasets(self, video_skeleton, train_ids, validation_ids, augment=False):
+        """(training pairs, held-out pairs)."""
+        return (PairDataset(video_skeleton, train_ids, self.size, self.input_kind, augment),
+                PairDataset(video_skeleton, validation_ids, self.size, self.input_kind))
 
 
 def epoch_batches(n_items, batch_size, epoch, seed, rank=0, world_size=1):
@@ -326,41 +327,45 @@ def open_target_cache(target_name, checkpoint_path):
                               f"{CACHE_ROOT / target_name} is missing: run VideoSkeleton.py on the target video") from None
 
 
-class TrainedGenerator:
-    """A trained network as a generator: `generate(skeleton, view)` -> HxWx3 uint8 BGR image, the
-    person over the scene of the view (scene.View; the target's typical view by default).
+class TrainedGenerator(Generator):
+    """A trained network as a generator (generators.Generator): `generate(skeleton, view)` -> HxWx3
+    uint8 BGR image, the person over the scene of the view (scene.View; the target's typical view
+    by default).
 
-    Subclasses set `name` (or `names`) and `build_network(size, model_args)`; everything else
-    (loading, device, batching, conversion, compositing) is shared.
+    Subclasses set `name` (or `names`, the generators a checkpoint of theirs may hold) and
+    `build_network(size, model_args)`; everything else (loading, device, batching, conversion,
+    compositing) is shared.
     """
 
     name = None
 
-    def __init__(self, checkpoint_or_target, device=None, target=None):
-        """From a checkpoint path, or from a VideoSkeleton (its default checkpoint, course style).
-        `target`: the target's VideoSkeleton, whose scene the person is drawn over (and whose
-        frames a generator may draw on): by default the one given, or the checkpoint's target
-        cache under data/cache/."""
-        checkpoint_path = checkpoint_or_target
-        if isinstance(checkpoint_or_target, VideoSkeleton):
-            checkpoint_path = default_checkpoint(checkpoint_or_target, self.name)
-            target = target or checkpoint_or_target
-        checkpoint = load_checkpoint(checkpoint_path, self.accepted_names())
-        self.checkpoint_path = Path(checkpoint_path)
-        self.name = checkpoint["generator"]
-        self.size = checkpoint["size"]
-        self.input_kind = checkpoint["input_kind"]
-        self.target_name = checkpoint["target"]
-        self.model_args = checkpoint["model_args"]
+    def __init__(self, target=None, checkpoint=None, device=None, names=None):
+        """`target`: the target's VideoSkeleton, whose scene the person is drawn over (and whose
+        frames a generator may draw on); None: the checkpoint's target cache under data/cache/.
+        `checkpoint`: by default the target's own, data/models/<target>/<name>.pt (the course form
+        `GenGAN(video_skeleton)`). `names`: the generators the checkpoint may hold (default the class's)."""
+        names = names or self.accepted_names()
+        if checkpoint is None:
+            if target is None:
+                raise CheckpointError("give a checkpoint or a target (whose default checkpoint is used)")
+            checkpoint = default_checkpoint(target, names[0])
+        checkpoint_data = load_checkpoint(checkpoint, names)
+        self.checkpoint_path = Path(checkpoint)
+        self.name = checkpoint_data["generator"]
+        self.size = checkpoint_data["size"]
+        self.input_kind = checkpoint_data["input_kind"]
+        self.model_args = checkpoint_data["model_args"]
         self.composites = self.model_args["composite"]
-        self.trained = checkpoint["progress"]
+        self.config, self.trained = checkpoint_data["config"], checkpoint_data["progress"]
+        self.versions = checkpoint_data["versions"]
         self.device = pick_device(device)
-        self.network = self.build_network(checkpoint["size"], checkpoint["model_args"])
-        load_weights(self.network, generating_network(checkpoint["networks"]), checkpoint_path)
+        self.network = self.build_network(checkpoint_data["size"], checkpoint_data["model_args"])
+        load_weights(self.network, generating_network(checkpoint_data["networks"]), checkpoint)
         self.network.to(self.device).eval()
-        self.target = target or open_target_cache(self.target_name, self.checkpoint_path)
-        if self.target.name != self.target_name:
-            raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({self.target_name}), "
+        trained_on = checkpoint_data["target"]
+        self.target = target or open_target_cache(trained_on, self.checkpoint_path)
+        if self.target.name != trained_on:
+            raise CheckpointError(f"{self.checkpoint_path} was trained on another target ({trained_on}), "
                                   f"not {self.target.name}")
 
     @classmethod
@@ -402,16 +407,13 @@ class TrainedGenerator:
             self.network_inputs(skeletons[start:start + batch_size], None if plan is None else plan[start:start + batch_size])
             for start in range(0, len(skeletons), batch_size))
 
-    def generate_batch(self, skeletons, views=None):
-        """List of Skeleton (crop coordinates) and their views -> (N, size, size, 3) uint8 BGR."""
-        return self.target.over_scene(*self.generate_layers(skeletons), views)
-
-    def generate_sequence(self, skeletons, views=None):
-        """`generate_batch` for the consecutive frames of a sequence (as DanceDemo generates)."""
-        return self.target.over_scene(*self.generate_layers(skeletons, sequence=True), views)
-
-    def generate(self, skeleton, view=None):
-        return self.generate_batch([skeleton], [view])[0]
+    def budget(self):
+        """What training cost: epochs, steps, wall time, batch and device, from the checkpoint."""
+        return {"kind": "trained", "checkpoint": str(self.checkpoint_path), "epochs": self.trained["epoch"],
+                "steps": self.trained["step"], "seconds": round(self.trained["seconds"], 1),
+                "minutes_limit": self.config.get("minutes"), "epochs_limit": self.config.get("epochs"),
+                "batch_size": self.config.get("batch_size"), "augment": self.config.get("augment"),
+                "device": self.config.get("device"), "torch": self.versions.get("torch")}
 
 
 # --- the training loop ------------------------------------------------------------------------------
@@ -424,8 +426,9 @@ def reconstruction(output, batch):
 
 
 def add_training_arguments(parser, default_size, sizes, mask_weight):
-    """The options every network generator's command line shares."""
-    parser.add_argument("video", help="target video, or its VideoSkeleton cache folder")
+    """The options every network generator's command line shares; default_size: its words for --size's
+    default (e.g. "128", or "256 on a GPU, 128 on a CPU")."""
+    parser.add_argument("target", help="target video, or its cache folder")
     parser.add_argument("legacy", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, choices=sizes, default=None,
                         help=f"output resolution (default {default_size}; a resumed run keeps its own)")
@@ -552,11 +555,12 @@ def set_learning_rates(optimizers, factor):
 
 def train(method, video_skeleton, args, rank=0, world_size=1):
     """The one training loop: epochs of steps within a budget, a progress line, periodic saves,
-    a validation figure and grid per epoch, and a clean stop (with a save) on Ctrl-C."""
+    a validation figure and grid per epoch, and a clean stop on Ctrl-C: it saves, then raises
+    KeyboardInterrupt again."""
     checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method.name))
     out_stem = str(checkpoint_path.with_suffix(""))
     train_ids, validation_ids = split_indices(len(video_skeleton))
-    train_set, validation_set = pair_datasets(method, video_skeleton, train_ids, validation_ids, args.augment)
+    train_set, validation_set = method.make_datasets(video_skeleton, train_ids, validation_ids, args.augment)
     fixed = np.linspace(0, len(validation_set) - 1, min(6, len(validation_set))).astype(int)
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if args.resume:
@@ -583,7 +587,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     try:
         while progress["epoch"] < args.epochs:
             batches = epoch_batches(len(train_set), args.batch_size, progress["epoch"], args.seed, rank, world_size)
-            bar = tqdm(batches, desc=f"epoch {progress['epoch'] + 1}/{args.epochs}", disable=rank != 0, leave=False)
+            bar = tqdm(batches, desc=f"epoch {progress['epoch'] + 1}/{args.epochs}", disable=None if rank == 0 else True, leave=False)  # bars on a terminal only
             totals, n_steps = {}, 0
             for positions in bar:
                 lr_factor = learning_rate_factor(budget.fraction, args.lr_decay)
@@ -631,6 +635,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
             save_progress_images(method, validation_set, fixed, progress["history"], out_stem)
             log(rank, f"{stop_reason}: saved {checkpoint_path} (epoch {progress['epoch']}, step {progress['step']}), "
                       f"grid {out_stem}_grid.png, losses {out_stem}_losses.png")
+    if stop_reason == "interrupted":
+        raise KeyboardInterrupt
     return checkpoint_path
 
 
@@ -690,13 +696,14 @@ def parameter_summary(method):
 
 def run_training(method_factory, args, default_size, cpu_default_size=None):
     """Everything between the command line and `train`: resolve the target, size, device and
-    processes, build the method, train, and turn user errors into one clear line."""
+    processes, build the method, train, and turn user errors into one clear line; Ctrl-C exits
+    with status INTERRUPTED once training has saved."""
     from VideoSkeleton import VideoSkeleton, VideoSkeletonError
     try:
         device, rank, world_size = setup_distributed(args.device)
         if args.threads:
             torch.set_num_threads(args.threads)
-        video_skeleton = VideoSkeleton(args.video, every=args.every, verbose=rank == 0)
+        video_skeleton = VideoSkeleton(args.target, every=args.every, verbose=rank == 0)
         checkpoint_path = Path(args.checkpoint or default_checkpoint(video_skeleton, method_factory.name))
         size = args.size
         if args.resume:
@@ -715,6 +722,8 @@ def run_training(method_factory, args, default_size, cpu_default_size=None):
         train(method, video_skeleton, args, rank, world_size)
     except (CheckpointError, VideoSkeletonError) as error:
         sys.exit(f"error: {error}")
+    except KeyboardInterrupt:  # after train saved what it had
+        sys.exit(INTERRUPTED)
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

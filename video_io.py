@@ -13,6 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# FFmpeg's own lines ("moov atom not found" before our "not a readable video"): we report what matters
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
 
 STOP_TIMEOUT_S = 5  # longest wait for the decoding thread to leave OpenCV when a reader stops early
 

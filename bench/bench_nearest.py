@@ -6,23 +6,21 @@ over several runs:
   single:   one index query for one skeleton (the `generate` path, without copying the image);
   sequence: k=8 candidates per pose and the Viterbi path, for a 100-frame driving sequence.
 
-    python bench/bench_nearest.py            # from the repository root
-    python bench/bench_nearest.py --quick    # fewer runs, for a smoke test
+    python -m bench.bench_nearest            # from the repository root
+    python -m bench.bench_nearest --quick    # fewer runs, for a smoke test
 """
 import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
-
-from GenNearest import JUMP_COST, PoseIndex, smoothest_path  # noqa: E402
-from Skeleton import N_JOINTS  # noqa: E402
-from VideoSkeleton import VideoSkeleton, VideoSkeletonError  # noqa: E402
-from measure import cpu_name  # noqa: E402  (bench/measure.py, beside this file)
+from bench.measure import cpu_name
+from GenNearest import JUMP_COST, PoseIndex, smoothest_path
+from paths import SHARED_DATA, shown_path
+from Skeleton import N_JOINTS
+from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 DATABASE_SIZES = (1_000, 10_000, 100_000)
 JITTER = 0.01  # standard deviation of the noise added to joints, in crop units
@@ -46,15 +44,17 @@ def median_ms_per_pose(run_once, n_poses, n_runs):
     return 1000 * float(np.median(per_pose))
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Milliseconds per query of GenNearest's pose search.")
-    parser.add_argument("--video", default="../shared/data/taichi2.mp4", help="real poses to jitter (video or cache)")
+def main(argv=None):
+    parser = argparse.ArgumentParser(allow_abbrev=False, description="Milliseconds per query of GenNearest's pose search.")
+    parser.add_argument("target", nargs="?", default=shown_path(SHARED_DATA / "taichi2.mp4"),
+                        help="target video, or its cache folder: its real poses are jittered "
+                             "(default ../shared/data/taichi2.mp4)")
     parser.add_argument("--quick", action="store_true", help="fewer queries and runs")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     n_runs, n_single = (3, 50) if args.quick else (7, 300)
     print(f"options: {vars(args)}")
     try:
-        real_joints = VideoSkeleton(args.video, verbose=False).reduced().reshape(-1, N_JOINTS, 2)  # (N, 13, 2)
+        real_joints = VideoSkeleton(args.target, verbose=False).reduced().reshape(-1, N_JOINTS, 2)  # (N, 13, 2)
     except VideoSkeletonError as error:
         sys.exit(f"error: {error}")
     print(f"device: CPU, {cpu_name()}, {os.cpu_count()} cores seen; one thread for the search")

@@ -9,9 +9,9 @@ batches of the right shapes: speed does not depend on what the pixels show.
   memory:    one subprocess per configuration runs a few training steps and reports its peak
              resident memory (VmHWM on Linux, else ru_maxrss) and, on CUDA, torch.cuda.max_memory_allocated.
 
-Run through the runner:  python bench/run.py --only networks,memory [--quick]
+Run through the runner:  python -m bench.run --only networks,memory [--quick]
 One memory configuration on its own (what the runner starts):
-    python bench/bench_networks.py gan 256 --device cpu
+    python -m bench.bench_networks gan 256 --device cpu
 """
 import argparse
 import json
@@ -20,14 +20,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from measure import REPO_ROOT, median_seconds, section
-
 import torch
 
 import GenGAN
 import GenVanillaNN
+from bench.measure import median_seconds, section
 from networks import ExemplarWarper, count_parameters
-from training import AVERAGE, autocast_for, pick_device, unwrap, update_average
+from paths import REPO_ROOT
+from training import AVERAGE, Batch, autocast_for, pick_device, unwrap, update_average
+from VideoSkeleton import VideoSkeleton
 
 GENERATORS = ("vanilla-vector", "vanilla-image", "gan")
 TRAIN_BATCH = 8
@@ -38,12 +39,13 @@ TARGETS = {  # the issue's speed targets: (generator, size, figure) -> minimum
 }
 
 
-def build_method(name, size, device):
-    """The training method of a generator, with its script's default options."""
+def build_method(name, size, device, target):
+    """The training method of a generator, with its script's default options, for `target` (a
+    VideoSkeleton: whether its scene is registered decides whether the method composites)."""
     if name == "gan":
-        return GenGAN.GANTraining(size, device, GenGAN.parse_args(["x"]))
+        return GenGAN.GANTraining(size, device, GenGAN.parse_args(["x"]), target)
     variant = name.split("-")[1]
-    return GenVanillaNN.VanillaTraining(size, device, GenVanillaNN.parse_args(["x", "--variant", variant]))
+    return GenVanillaNN.VanillaTraining(size, device, GenVanillaNN.parse_args(["x", "--variant", variant]), target)
 
 
 def uses_exemplars(method):
@@ -51,12 +53,14 @@ def uses_exemplars(method):
 
 
 def random_batch(method, batch_size):
-    """(inputs, targets) in [-1, 1] on the method's device: (B, 26), (B, 3, S, S) or, with exemplars,
-    (B, 3 + 3r^2 + 2, S, S); and (B, 3, S, S)."""
+    """A training Batch of random values on the method's device: inputs (B, 26), (B, 3, S, S) or, with
+    exemplars, (B, 3 + 3r^2 + 3, S, S); real crops and backgrounds (B, 3, S, S) in [-1, 1]; masks in [0, 1]."""
     size, device = method.size, method.device
     channels = ExemplarWarper.input_channels(method.model_args["exemplar_scale"]) if uses_exemplars(method) else 3
     shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
-    return torch.rand(shape, device=device) * 2 - 1, torch.rand(batch_size, 3, size, size, device=device) * 2 - 1
+    image = lambda: torch.rand(batch_size, 3, size, size, device=device) * 2 - 1
+    return Batch(torch.rand(shape, device=device) * 2 - 1, image(), torch.rand(batch_size, 1, size, size, device=device),
+                 image() if method.model_args["composite"] else None)
 
 
 def synchronizer(device):
@@ -68,18 +72,18 @@ def training_repeats(size, quick):
     return 3 if quick or size >= 256 else 5
 
 
-def speed(name, size, device, quick):
+def speed(name, size, device, quick, target):
     """One row: parameters, training images/s and inference frames/s at each batch size."""
     torch.manual_seed(0)
-    method = build_method(name, size, device)
+    method = build_method(name, size, device, target)
     sync = synchronizer(device)
-    inputs, targets = random_batch(method, TRAIN_BATCH)
+    batch = random_batch(method, TRAIN_BATCH)
     asked, exemplar = torch.rand(2, TRAIN_BATCH, 13, 2)
 
     def train_step():
         if uses_exemplars(method):  # each batch's warp grids are computed as the batch is made
             GenGAN.pose_guided_grid(asked, exemplar, size)
-        method.training_step(inputs, targets)
+        method.training_step(batch)
         if AVERAGE in method.networks:  # the GAN's weight average is updated after each step
             update_average(method.networks[AVERAGE], method.networks["generator"], step=1000)
 
@@ -94,14 +98,14 @@ def speed(name, size, device, quick):
     if uses_exemplars(method):
         generator.paint_person = False  # as GenGAN generates by default: the person region is found too
     for batch_size in INFERENCE_BATCHES:
-        batch, _ = random_batch(method, batch_size)
+        inputs = random_batch(method, batch_size).inputs
         asked, exemplar = torch.rand(2, batch_size, 13, 2)
 
         def infer():
             if uses_exemplars(method):  # the exemplar's warp grid is computed per frame too
                 GenGAN.pose_guided_grid(asked, exemplar, size)
             with torch.no_grad(), autocast_for(device):
-                generator(batch)
+                generator(inputs)
 
         repeats = (5 if quick else 20) if batch_size == 1 else (2 if quick else 5)
         row[f"infer_fps_{batch_size}"] = batch_size / median_seconds(infer, repeats, warmup=1, synchronize=sync)
@@ -122,10 +126,12 @@ def target_notes(rows, sizes):
     return notes
 
 
-def run(device, quick=False, sizes=None):
-    """The speed section: every generator at each size (quick: 64 and 128; full: 64, 128 and 256)."""
+def run(target, device, quick=False, sizes=None):
+    """The speed section: every generator at each size (quick: 64 and 128; full: 64, 128 and 256),
+    built for `target` (a video or its cache folder)."""
     sizes = sizes or ((64, 128) if quick else (64, 128, 256))
-    rows = [speed(name, size, device, quick) for name in GENERATORS for size in sizes]
+    target = VideoSkeleton(target, verbose=False)
+    rows = [speed(name, size, device, quick, target) for name in GENERATORS for size in sizes]
     return section(
         f"network generators: training and inference speed ({device})",
         [("generator", "generator", ""), ("size", "size", "d"), ("params_g", "G M params", ".2f"),
@@ -156,17 +162,17 @@ def peak_resident_mb():
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def training_memory(name, size, device_name, steps):
+def training_memory(name, size, device_name, steps, target):
     """Peak memory of `steps` training steps of one configuration, measured in this process."""
     device = pick_device(device_name)
     torch.manual_seed(0)
-    method = build_method(name, size, device)
-    inputs, targets = random_batch(method, TRAIN_BATCH)
+    method = build_method(name, size, device, VideoSkeleton(target, verbose=False))
+    batch = random_batch(method, TRAIN_BATCH)
     before = peak_resident_mb()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     for _ in range(steps):
-        method.training_step(inputs, targets)
+        method.training_step(batch)
     result = {"generator": name, "size": size, "device": str(device), "peak_rss_mb": peak_resident_mb(),
               "rss_before_mb": before}
     if device.type == "cuda":
@@ -175,7 +181,7 @@ def training_memory(name, size, device_name, steps):
     return result
 
 
-def memory(device, quick=False):
+def memory(target, device, quick=False):
     """The memory section: a fresh process per configuration (quick: the GAN only, one step: the
     first step already allocates the optimizer's state, so it nearly always holds the peak)."""
     names = ("gan",) if quick else GENERATORS
@@ -184,8 +190,8 @@ def memory(device, quick=False):
     for name in names:
         for size in (128, 256):
             completed = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), name, str(size), "--device", str(device),
-                 "--steps", str(steps)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+                [sys.executable, "-m", "bench.bench_networks", name, str(size), "--target", str(Path(target).resolve()),
+                 "--device", str(device), "--steps", str(steps)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
             if completed.returncode != 0:
                 failures.append(f"{name} {size} failed: {(completed.stderr.strip().splitlines() or ['?'])[-1]}")
                 continue
@@ -201,15 +207,17 @@ def memory(device, quick=False):
          "torch and the model (before the steps: peak RSS - added)", *failures])
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Peak memory of a few training steps of one generator at one size "
-                                                 "(prints one JSON line); bench/run.py starts one per configuration.")
+def main(argv=None):
+    parser = argparse.ArgumentParser(allow_abbrev=False,
+                                     description="Peak memory of a few training steps of one generator at one size "
+                                                 "(prints one JSON line); bench.run starts one per configuration.")
     parser.add_argument("generator", choices=GENERATORS)
     parser.add_argument("size", type=int)
+    parser.add_argument("--target", required=True, help="target video, or its cache folder")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--steps", type=int, default=3, help="training steps (default 3)")
-    args = parser.parse_args()
-    print(json.dumps(training_memory(args.generator, args.size, args.device, args.steps)))
+    args = parser.parse_args(argv)
+    print(json.dumps(training_memory(args.generator, args.size, args.device, args.steps, args.target)))
 
 
 if __name__ == "__main__":

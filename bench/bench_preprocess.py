@@ -7,7 +7,7 @@ machine's conditions, each a median over runs, in frames per second:
   detection alone:     MediaPipe on frames decoded beforehand: the ceiling the other two approach.
 Each run creates its own MediaPipe detector (video mode), as VideoSkeleton does, and counts that.
 
-Run through the runner:  python bench/run.py --only preprocess [--quick]
+Run through the runner:  python -m bench.run --only preprocess [--quick]
 """
 import tempfile
 import time
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import cv2
 
-from measure import section
-
 import video_io
+from bench.measure import section
 from Skeleton import PoseDetector
 from VideoSkeleton import VideoSkeleton
 

@@ -6,15 +6,15 @@ run time; the stages' own rates come from the median run. Loading the generator 
 A trained generator without a checkpoint (the default data/models/<target>/<name>.pt, or one
 given) is skipped with a note; the nearest-neighbour generator needs none.
 
-Run through the runner:  python bench/run.py --only transfer [--quick]
+Run through the runner:  python -m bench.run --only transfer [--quick]
 """
 import tempfile
 import time
 from pathlib import Path
 
-from measure import section
-
-from DanceDemo import GENERATORS, DanceDemo, DanceDemoError
+from bench.measure import section
+from DanceDemo import DanceDemo, DanceDemoError
+from generators import REGISTRY, GeneratorError
 from training import default_checkpoint
 from VideoSkeleton import VideoSkeleton
 
@@ -26,16 +26,16 @@ def run(source, target, device, quick=False, n_frames=60, checkpoints=None):
     target_vs = VideoSkeleton(target, verbose=False)
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as folder:
-        for name in GENERATORS.values():
+        for name, entry in REGISTRY.items():
             checkpoint = checkpoints.get(name)
-            if name != "nearest" and not Path(checkpoint or default_checkpoint(target_vs, name)).is_file():
+            if entry.trained and not Path(checkpoint or default_checkpoint(target_vs, name)).is_file():
                 notes.append(f"{name}: skipped, no checkpoint ({checkpoint or default_checkpoint(target_vs, name)})")
                 continue
             started = time.perf_counter()
             try:
                 demo = DanceDemo(source, name, target=target_vs, checkpoint=checkpoint, out=Path(folder) / f"{name}.mp4",
                                  device=device, max_frames=n_frames, verbose=False)
-            except DanceDemoError as error:
+            except (DanceDemoError, GeneratorError) as error:
                 notes.append(f"{name}: skipped, {error}")
                 continue
             load_seconds = time.perf_counter() - started

@@ -13,8 +13,8 @@ under ../shared/EVALUATION.md:
    joint error of such frames are. As a control, the same frames with Gaussian pixel noise of the
    same mean absolute change, without moving anything.
 
-    python bench/detector_limits.py                       # taichi2, results in out/eval/detector_limits/
-    python bench/detector_limits.py VIDEO --out DIR --fraction 0.1 --window 300
+    python -m bench.detector_limits                       # taichi2, results in out/eval/detector_limits/
+    python -m bench.detector_limits VIDEO --out DIR --fraction 0.1 --window 300
 """
 import argparse
 import json
@@ -25,14 +25,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from Evaluate import POSE_SIZE, detect_pose, jitter, pose_error  # noqa: E402  (needs the repository on the path first)
-from GenGAN import pose_guided_grid  # noqa: E402
-from GenNearest import GenNearest  # noqa: E402
-from Skeleton import (N_JOINTS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LANDMARKS, BodyRange, PoseDetector,  # noqa: E402
+from Evaluate import POSE_SIZE, detect_pose, jitter, pose_error
+from GenGAN import pose_guided_grid
+from GenNearest import GenNearest
+from paths import OUT_ROOT, SHARED_DATA, shown_path
+from Skeleton import (N_JOINTS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LANDMARKS, BodyRange, PoseDetector,
                       smooth_sequence)
-from training import images_to_tensor, resize_crop, split_indices, tensor_to_images  # noqa: E402
-from VideoSkeleton import VideoSkeleton, VideoSkeletonError  # noqa: E402
+from training import images_to_tensor, resize_crop, split_indices, tensor_to_images
+from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 
 def detected_track(detector, images):
@@ -118,17 +118,19 @@ def limits_markdown(results):
     return "\n".join(lines)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("video", nargs="?", default="../shared/data/taichi2.mp4", help="target video or cache")
+def main(argv=None):
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
+    parser.add_argument("target", nargs="?", default=shown_path(SHARED_DATA / "taichi2.mp4"),
+                        help="target video, or its cache folder (default ../shared/data/taichi2.mp4)")
     parser.add_argument("--window", type=int, default=300, help="consecutive frames per jitter window (default 300)")
     parser.add_argument("--fraction", type=float, default=0.1, help="how far the nearest frame is warped (default 0.1)")
     parser.add_argument("--size", type=int, default=128, help="generator resolution for the warp (default 128)")
-    parser.add_argument("--out", default="out/eval/detector_limits", help="folder for limits.json")
-    args = parser.parse_args()
+    parser.add_argument("--out", default=shown_path(OUT_ROOT / "eval" / "detector_limits"),
+                        help="folder for limits.json (default out/eval/detector_limits)")
+    args = parser.parse_args(argv)
 
     try:
-        video_skeleton = VideoSkeleton(args.video, verbose=False)
+        video_skeleton = VideoSkeleton(args.target, verbose=False)
     except VideoSkeletonError as error:
         sys.exit(f"error: {error}")
     n_frames = len(video_skeleton)

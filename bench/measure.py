@@ -7,10 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
 
 def median_seconds(run_once, repeats, warmup=0, synchronize=None):
     """Median wall time of `repeats` calls of run_once() after `warmup` untimed calls.

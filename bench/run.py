@@ -7,10 +7,11 @@ Sections (all by default; figures are medians of several runs, ../shared/EVALUAT
   transfer    end-to-end DanceDemo frames/s per generator that has a checkpoint
   memory      peak memory of training at 128 and 256, one process per configuration
 
-    python bench/run.py                       # everything: under 15 minutes on a 2-core CPU
-    python bench/run.py --quick               # fewer runs, sizes 64 and 128, 150 frames: under 2 minutes
-    python bench/run.py --only networks,memory --device cuda --json out/bench.json
-    python bench/run.py --only transfer --checkpoints gan=data/models/taichi2-3a68617516/gan-256.pt
+From the repository root:
+    python -m bench.run                       # everything: under 15 minutes on a 2-core CPU
+    python -m bench.run --quick               # fewer runs, sizes 64 and 128, 150 frames: under 2 minutes
+    python -m bench.run --only networks,memory --device cuda --json out/bench.json
+    python -m bench.run --only transfer --checkpoint gan=data/models/taichi2-3a68617516/gan-256.pt
 """
 import argparse
 import json
@@ -21,20 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from measure import REPO_ROOT, machine_description, print_section, section
-
-import bench_networks
-import bench_preprocess
-import bench_transfer
+from bench import bench_networks, bench_preprocess, bench_transfer
+from bench.measure import machine_description, print_section, section
+from generators import GeneratorError, all_names, parse_checkpoints
+from paths import SHARED_DATA, shown_path
 from training import pick_device
 
 SECTIONS = ("preprocess", "nearest", "networks", "transfer", "memory")
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
 def nearest(video, quick=False):
     """GenNearest's search speed, with bench_nearest.py's databases and timing."""
-    import bench_nearest
+    from bench import bench_nearest
     from GenNearest import JUMP_COST, PoseIndex, smoothest_path
     from Skeleton import N_JOINTS
     from VideoSkeleton import VideoSkeleton
@@ -72,15 +71,19 @@ def nearest(video, quick=False):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Benchmarks of every stage: preprocessing, search, networks, "
+    parser = argparse.ArgumentParser(allow_abbrev=False,
+                                     description="Benchmarks of every stage: preprocessing, search, networks, "
                                                  "end to end, memory. Prints a table per section.")
     parser.add_argument("--quick", action="store_true", help="fewer runs, sizes 64 and 128, short clips (< 2 min on CPU)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--device", help="cuda, mps or cpu for the networks (default: the best available)")
-    parser.add_argument("--target", default=str(SHARED_DATA / "taichi2.mp4"), help="target video (default the tai chi clip)")
-    parser.add_argument("--source", default=str(SHARED_DATA / "karate1.mp4"), help="source video for the transfer section")
-    parser.add_argument("--checkpoints", default="", help="NAME=PATH,... for the transfer section (default: the "
-                                                          "targets' default checkpoints)")
+    parser.add_argument("--target", default=shown_path(SHARED_DATA / "taichi2.mp4"),
+                        help="target video, or its cache folder (default ../shared/data/taichi2.mp4)")
+    parser.add_argument("--source", default=shown_path(SHARED_DATA / "karate1.mp4"),
+                        help="source video for the transfer section (default ../shared/data/karate1.mp4)")
+    parser.add_argument("--checkpoint", action="append", metavar="GEN=PATH",
+                        help="a trained generator for the transfer section instead of the target's default "
+                             "data/models/<target>/<gen>.pt; repeat it for several")
     parser.add_argument("--json", metavar="PATH", help="also save every figure as JSON")
     args = parser.parse_args(argv)
     args.sections = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -95,22 +98,18 @@ def main(argv=None):
     for video in (args.target, args.source if "transfer" in args.sections else None):
         if video and not Path(video).exists():
             sys.exit(f"error: no such video: {video}")
-    from Evaluate import EvaluateError, parse_checkpoints
     try:
-        checkpoints = {name: str(Path(path).resolve()) for name, path in parse_checkpoints(args.checkpoints).items()}
-    except EvaluateError as error:
+        checkpoints = parse_checkpoints(args.checkpoint, all_names())
+    except GeneratorError as error:
         sys.exit(f"error: {error}")
-    args.target, args.source = str(Path(args.target).resolve()), str(Path(args.source).resolve())
-    args.json = args.json and Path(args.json).resolve()
-    os.chdir(REPO_ROOT)  # caches and default checkpoints are found under the repository's data/
     device = pick_device(args.device)
     print(f"bench {'--quick ' if args.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}: {machine_description(device)}")
     runs = {
         "preprocess": lambda: bench_preprocess.run(args.target, args.quick),
         "nearest": lambda: nearest(args.target, args.quick),
-        "networks": lambda: bench_networks.run(device, args.quick),
+        "networks": lambda: bench_networks.run(args.target, device, args.quick),
         "transfer": lambda: bench_transfer.run(args.source, args.target, device, args.quick, checkpoints=checkpoints),
-        "memory": lambda: bench_networks.memory(device, args.quick),
+        "memory": lambda: bench_networks.memory(args.target, device, args.quick),
     }
     results, started = [], time.perf_counter()
     for name in args.sections:

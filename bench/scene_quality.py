@@ -12,21 +12,20 @@
    displacement of the frame's corners against the true camera, relative to the reference frame)
    and the mosaic's mean absolute error against the true empty room, over the pixels it saw.
 
-    python bench/scene_quality.py ../shared/data/taichi2.mp4           # results in out/eval/scene/
-    python bench/scene_quality.py --synthetic                          # the built-in moving-camera target
+    python -m bench.scene_quality ../shared/data/taichi2.mp4           # results in out/eval/scene/
+    python -m bench.scene_quality --synthetic                          # the built-in moving-camera target
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import SyntheticDancer  # noqa: E402  (needs the repository on the path first)
-from Evaluate import mosaic_error, person_region, region_ssim, registration_errors  # noqa: E402
-from Skeleton import PoseDetector, Skeleton, torso_lengths  # noqa: E402
-from VideoSkeleton import CROP_MARGIN, VideoSkeleton, person_box, split_indices  # noqa: E402
+import SyntheticDancer
+from Evaluate import mosaic_error, person_region, region_ssim, registration_errors
+from paths import OUT_ROOT, shown_path
+from Skeleton import PoseDetector, Skeleton, torso_lengths
+from VideoSkeleton import CROP_MARGIN, VideoSkeleton, person_box, split_indices
 
 
 def background_figures(video_skeleton, positions, segmenter):
@@ -79,13 +78,15 @@ def synthetic_figures(video_skeleton, video_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.split("\n\n")[0])
-    parser.add_argument("video", nargs="?", help="target video (default with --synthetic: the built-in moving target)")
+    parser.add_argument("target", nargs="?",
+                        help="target video, or its cache folder (default with --synthetic: the built-in moving target)")
     parser.add_argument("--synthetic", action="store_true", help="the built-in moving-camera target, with ground truth")
     parser.add_argument("--crop-size", type=int, default=256)
     parser.add_argument("--force", action="store_true", help="rebuild the cache even if one exists")
-    parser.add_argument("--out", default="out/eval/scene", help="folder for scene.json (default out/eval/scene)")
+    parser.add_argument("--out", default=shown_path(OUT_ROOT / "eval" / "scene"),
+                        help="folder for scene.json (default out/eval/scene)")
     args = parser.parse_args(argv)
-    video = Path(args.video) if args.video else SyntheticDancer.default_target_moving()
+    video = Path(args.target) if args.target else SyntheticDancer.default_target_moving()
     video_skeleton = VideoSkeleton(video, crop_size=args.crop_size, force=args.force)
     print(video_skeleton.summary())
     train, validation = split_indices(len(video_skeleton))

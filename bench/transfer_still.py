@@ -1,16 +1,14 @@
 """One still of several DanceDemo videos: the same frames of each, stacked (RESULTS.md's transfer figure).
 
-    python bench/transfer_still.py out/transfer/a.mp4 out/transfer/b.mp4 --frames 40,100 --out still.png
+    python -m bench.transfer_still out/transfer/a.mp4 out/transfer/b.mp4 --frames 40,100 --out still.png
 """
 import argparse
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import video_io  # noqa: E402  (needs the repository on the path first)
+import video_io
 
 
 def frames_of(video, wanted):
@@ -22,13 +20,13 @@ def frames_of(video, wanted):
     return [found[index] for index in wanted]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("videos", nargs="+", help="DanceDemo output videos")
     parser.add_argument("--frames", default="40,100", help="frame indices, comma-separated (default 40,100)")
     parser.add_argument("--width", type=int, default=726, help="width of the still (default 726)")
     parser.add_argument("--out", required=True, help="PNG to write")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     wanted = [int(f) for f in args.frames.split(",")]
     rows = [frame for video in args.videos for frame in frames_of(video, wanted)]
     rows = [cv2.resize(row, (args.width, round(row.shape[0] * args.width / row.shape[1])), interpolation=cv2.INTER_AREA)

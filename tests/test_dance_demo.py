@@ -12,9 +12,11 @@ import SyntheticDancer
 import video_io
 from conftest import REPO_ROOT
 import scene
-from DanceDemo import (DanceDemo, DanceDemoError, detect_source, driving_poses, generator_name, load_generator,
-                       scene_size, target_frame_skeletons)
+import generators
+from DanceDemo import DanceDemo, detect_source, driving_poses, scene_size, target_frame_skeletons
+from generators import Entry, Generator, GeneratorError, generator_name, load_generator
 from GenNearest import GenNearest
+from paths import shown_python
 from Skeleton import (DETECTED, HELD, INTERPOLATED, REDUCED_LANDMARKS, PoseNormalizer, fill_gaps,
                       smooth_sequence)
 from VideoSkeleton import VideoSkeleton
@@ -162,13 +164,44 @@ def test_no_smooth_leaves_the_detections_untouched(videos, target):
 # --- the transfer -----------------------------------------------------------------------------------
 def test_generator_names_and_missing_models(target):
     assert [generator_name(g) for g in (1, "2", "vanilla-image", "GAN")] == ["nearest", "vanilla-vector", "vanilla-image", "gan"]
-    with pytest.raises(DanceDemoError, match="unknown generator"):
+    with pytest.raises(GeneratorError, match="unknown generator"):
         generator_name(7)
     assert isinstance(load_generator(1, target), GenNearest)
-    with pytest.raises(DanceDemoError, match="no trained gan .* train one with: python GenGAN.py"):
+    python = shown_python()
+    with pytest.raises(GeneratorError, match=f"no trained gan .* train one with: {python} GenGAN.py"):
         load_generator(4, target)  # nothing in data/models for this private target
-    with pytest.raises(DanceDemoError, match="painting is a choice of the GAN"):
+    with pytest.raises(GeneratorError, match="--paint-person is an option of gan only, not of nearest"):
         load_generator(1, target, paint_person=True)
+
+
+class FirstCrop(Generator):
+    """A toy generator: whatever the pose, the target's first crop, all of it person."""
+
+    name = "first-crop"
+
+    def __init__(self, target):
+        self.target, self.size, self.composites = target, target.crop_size, True
+
+    def generate_layers(self, skeletons, sequence=False):
+        person = np.repeat(self.target.image(0)[None], len(skeletons), axis=0)  # (N, S, S, 3)
+        return person, np.ones(person.shape[:3], np.float32)
+
+
+@pytest.fixture
+def first_crop_registered():
+    generators.register(Entry("first-crop", None, lambda target, **_: FirstCrop(target)))
+    yield
+    generators.unregister("first-crop")
+
+
+def test_a_generator_added_to_the_registry_drives_the_transfer(videos, target, tmp_path, first_crop_registered):
+    summary = DanceDemo(videos["source"], "first-crop", target=target, out=tmp_path / "toy.mp4", max_frames=6,
+                        verbose=False).draw()
+    assert summary["generator"] == "first-crop" and summary["n_frames"] == 6
+    assert np.array_equal(FirstCrop(target).generate(target.skeleton(5)), target.image(0))  # alpha 1: the crop itself
+    _, frames = video_io.read_frames(summary["files"]["scene"])
+    assert len(frames) == 6
+    assert "first-crop" in generators.described()
 
 
 def cli(*args):
@@ -196,6 +229,9 @@ def test_cli_writes_the_scene_the_side_by_side_video_and_the_driving_skeletons(v
                  out.with_name("transfer.scene.mp4"), out.with_name("transfer.layers.npz")):
         assert f"wrote {path}" in result.stdout  # every file written is named
     assert not list(out.parent.glob("*partial*"))
+    # output to a file or a pipe: no progress bars, and none of MediaPipe's start-up lines
+    for noise in ("\r", "it/s]", "frame/s]", "W0000", "I0000", "absl", "TensorFlow Lite", "XNNPACK", "INFO:"):
+        assert noise not in result.stdout + result.stderr, (noise, result.stderr)
 
 
 def test_the_scene_of_a_transfer_stands_still_and_shows_the_target(videos, target, tmp_path):

@@ -94,7 +94,7 @@ def evaluation(synthetic_target, tmp_path_factory):
     folder = tmp_path_factory.mktemp("evaluate")
     checkpoint = folder / "gan.pt"
     GenGAN.main([str(synthetic_target.cache_dir), "--size", "64", "--epochs", "1", "--checkpoint", str(checkpoint)])
-    Evaluate.main([str(synthetic_target.cache_dir), "--gens", "nearest,gan", "--checkpoints", f"gan={checkpoint}",
+    Evaluate.main([str(synthetic_target.cache_dir), "--gen", "nearest", "--gen", "4", "--checkpoint", f"gan={checkpoint}",
                    "--out", str(folder / "eval"), "--save-pairs", str(folder / "pairs")])
     return folder
 
@@ -167,8 +167,9 @@ def run_evaluate(*argv):
 
 @pytest.mark.parametrize("argv, message", [
     (["no/such/video.mp4"], "no such video"),
-    (["{target}", "--gens", "nearest,dalle"], "unknown generator"),
-    (["{target}", "--gens", "gan", "--checkpoints", "gan={missing}"], "no generator to evaluate"),
+    (["{target}", "--gen", "nearest", "--gen", "dalle"], "unknown generator"),
+    (["{target}", "--gen", "gan", "--checkpoint", "{missing}"], "no generator to evaluate"),
+    (["{target}", "--gen", "nearest", "--checkpoint", "{missing}"], "has no checkpoint"),
 ])
 def test_bad_input_gives_one_error_line(argv, message, synthetic_target, tmp_path):
     argv = [a.format(target=synthetic_target.cache_dir, missing=tmp_path / "none.pt") for a in argv]

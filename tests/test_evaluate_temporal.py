@@ -153,7 +153,7 @@ def test_a_transfer_without_a_scene_video_reports_why_and_keeps_flicker(tmp_path
 
 # --- sections 1 and 3 in a whole evaluation ------------------------------------------------------------
 def test_a_short_evaluation_uses_consecutive_frames_and_reports_every_figure(synthetic_target, tmp_path):
-    Evaluate.main([str(synthetic_target.cache_dir), "--gens", "nearest", "--max-frames", "4", "--out", str(tmp_path)])
+    Evaluate.main([str(synthetic_target.cache_dir), "--gen", "nearest", "--max-frames", "4", "--out", str(tmp_path)])
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["validation_indices"] == [54, 55, 56, 57]  # the first 4 held-out frames: a sequence
     rows = {row["name"]: row for row in results["rows"]}

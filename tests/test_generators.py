@@ -1,5 +1,6 @@
 """The network generators train, save, load, resume and scale out on a small synthetic target."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ import GenVanillaNN
 from conftest import REPO_ROOT
 from networks import ExemplarWarper, composite
 from training import (AVERAGE, Budget, CheckpointError, generating_network, learning_rate_factor, load_checkpoint,
-                      pair_datasets, skeleton_inputs, split_indices, tensor_to_images, train, unwrap, update_average,
+                      skeleton_inputs, split_indices, tensor_to_images, train, unwrap, update_average,
                       weight_average)
 
 GENERATORS = {  # name -> (method class, generator class, extra command-line options)
@@ -35,7 +36,7 @@ def run_script(script, *argv, env=None):
 
 def training_batch(method, target, n=16):
     """The first n training pairs as the method's training loop feeds them."""
-    data, _ = pair_datasets(method, target, *split_indices(len(target)))
+    data, _ = method.make_datasets(target, *split_indices(len(target)))
     return data.batch(np.arange(n))
 
 
@@ -81,8 +82,8 @@ def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path
     frames = split_indices(len(synthetic_target))[1]
     skeletons = [synthetic_target.skeleton(i) for i in frames]
     views = [synthetic_target.view(i) for i in frames]
-    loaded = generator_class(checkpoint, target=synthetic_target)
-    reloaded = generator_class(checkpoint, target=synthetic_target)
+    loaded = generator_class(synthetic_target, checkpoint)
+    reloaded = generator_class(synthetic_target, checkpoint)
     generated = loaded.generate_batch(skeletons, views)
     assert generated.shape == (len(skeletons), 64, 64, 3) and generated.dtype == np.uint8
     assert np.array_equal(generated, reloaded.generate_batch(skeletons, views))
@@ -115,7 +116,7 @@ def test_gan_generates_from_the_average_of_its_weights(synthetic_target, tmp_pat
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     saved = load_checkpoint(checkpoint, "gan")["networks"]
-    loaded = GenGAN.GenGAN(checkpoint, target=synthetic_target).network.state_dict()
+    loaded = GenGAN.GenGAN(synthetic_target, checkpoint).network.state_dict()
     for name, weights in saved[AVERAGE].items():
         assert torch.equal(loaded[name], weights)
     assert any(not torch.equal(weights, saved["generator"][name]) for name, weights in saved[AVERAGE].items())
@@ -184,7 +185,7 @@ def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
     assert run_script("GenVanillaNN.py", *common, "--epochs", 1).returncode == 0
 
     with pytest.raises(CheckpointError, match="'vanilla-vector' generator, not 'gan'"):
-        GenGAN.GenGAN(checkpoint)
+        GenGAN.GenGAN(checkpoint=checkpoint)
     for argv in (["GenGAN.py", *common, "--resume"],  # another generator's checkpoint
                  ["GenVanillaNN.py", synthetic_target.cache_dir, "--size", 128, "--checkpoint", checkpoint,
                   "--resume"],  # another resolution
@@ -197,15 +198,36 @@ def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
     tampered["networks"]["generator"].pop(next(iter(tampered["networks"]["generator"])))
     torch.save(tampered, tmp_path / "tampered.pt")
     with pytest.raises(CheckpointError, match="does not fit this version's network"):
-        GenVanillaNN.GenVanillaNN(tmp_path / "tampered.pt")
+        GenVanillaNN.GenVanillaNN(checkpoint=tmp_path / "tampered.pt")
     (tmp_path / "garbage.pt").write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read"):
-        GenVanillaNN.GenVanillaNN(tmp_path / "garbage.pt")
+        GenVanillaNN.GenVanillaNN(checkpoint=tmp_path / "garbage.pt")
     older = torch.load(checkpoint, weights_only=False)  # saved before generators composited
     older["format"] = 1
     torch.save(older, tmp_path / "older.pt")
     with pytest.raises(CheckpointError, match="older version .* draw the person over the scene.*train it again"):
-        GenVanillaNN.GenVanillaNN(tmp_path / "older.pt", target=synthetic_target)
+        GenVanillaNN.GenVanillaNN(synthetic_target, tmp_path / "older.pt")
+
+
+def test_ctrl_c_saves_and_exits_130(synthetic_target, tmp_path):
+    """Ctrl-C (SIGINT) after the first epoch: the run saves what it has and exits with status 130,
+    one summary line per epoch and no progress bar in its output (not a terminal)."""
+    checkpoint = tmp_path / "vector.pt"
+    process = subprocess.Popen([sys.executable, "GenVanillaNN.py", str(synthetic_target.cache_dir), "--size", "64",
+                                "--epochs", "1000", "--checkpoint", str(checkpoint)],
+                               cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("epoch 1 "):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    out = "".join(lines) + out
+    assert process.returncode == 130, err
+    assert f"interrupted: saved {checkpoint}" in out
+    assert load_checkpoint(checkpoint)["progress"]["epoch"] >= 1
+    assert "Traceback" not in err and "\r" not in out + err and "it/s" not in err
 
 
 def test_dry_run_runs_one_batch_and_saves_nothing(synthetic_target, tmp_path):
@@ -322,7 +344,7 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[1]]
-    default, painting = (GenGAN.GenGAN(checkpoint, target=synthetic_target, paint_person=paint)
+    default, painting = (GenGAN.GenGAN(synthetic_target, checkpoint, paint_person=paint)
                          for paint in (False, True))
     drawing = skeleton_inputs(skeletons, "image", 64)  # (N, 3, 64, 64)
     person = default.network.person_region(drawing)[:, 0].numpy().astype(bool)  # (N, 64, 64)
@@ -357,9 +379,9 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
     with pytest.raises(CheckpointError, match="cache .* is missing: run VideoSkeleton.py"):
-        GenGAN.GenGAN(checkpoint)  # the synthetic target's cache is not under data/cache/
+        GenGAN.GenGAN(checkpoint=checkpoint)  # the synthetic target's cache is not under data/cache/
     sequence = [synthetic_target.skeleton(i) for i in range(len(synthetic_target) - 12, len(synthetic_target))]
-    generator = GenGAN.GenGAN(checkpoint, target=synthetic_target)
+    generator = GenGAN.GenGAN(synthetic_target, checkpoint)
     # the exemplar search it was trained with, placement included, comes back with the checkpoint
     assert generator.bank.nearest.index.placement_weight == GenGAN.EXEMPLAR_PLACEMENT_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)

@@ -34,17 +34,13 @@ def test_readme_transfer_figures_match_transfer_json(path):
 
 
 def test_readme_detector_limits_match_limits_json():
-    import sys
-    sys.path.insert(0, str(REPO_ROOT / "bench"))
-    from detector_limits import limits_markdown
+    from bench.detector_limits import limits_markdown
     results = json.loads((REPO_ROOT / "bench" / "results" / "detector_limits" / "limits.json").read_text())
     for table in limits_markdown(results).split("\n\n"):
         assert table in README, "README detector-limit tables differ from bench/results/detector_limits/limits.json"
 
 
 def test_readme_scene_table_matches_scene_json():
-    import sys
-    sys.path.insert(0, str(REPO_ROOT / "bench"))
-    from scene_quality import scene_table
+    from bench.scene_quality import scene_table
     results = [json.loads(path.read_text()) for path in sorted((REPO_ROOT / "bench" / "results" / "scene").glob("*.json"))]
     assert results and scene_table(results) in README, "README scene table differs from bench/results/scene/*.json"

@@ -226,10 +226,10 @@ def test_course_command_line_form():
 
 
 def start_cli(tmp_path, *args):
-    """Start the CLI with its stderr (where the progress bars go) in a file we can watch."""
-    log = tmp_path / "stderr.txt"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(cli(*args), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+    """Start the CLI with its output (a line per stage, as it is not a terminal) in a file we can watch."""
+    log = tmp_path / "output.txt"
+    with log.open("w") as output:
+        process = subprocess.Popen(cli(*args), cwd=tmp_path, stdout=output, stderr=output)
     return process, log
 
 
@@ -253,6 +253,7 @@ def test_ctrl_c_while_detecting_leaves_nothing(taichi2, tmp_path):
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     assert_clean_failure(process, log.read_text(), cache_root, "interrupted: no cache was written")
+    assert process.returncode == 130
 
 
 def test_ctrl_c_while_writing_removes_the_partial_cache(taichi2, tmp_path):
@@ -263,6 +264,7 @@ def test_ctrl_c_while_writing_removes_the_partial_cache(taichi2, tmp_path):
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     assert_clean_failure(process, log.read_text(), cache_root, "interrupted: no cache was written")
+    assert process.returncode == 130
 
 
 def test_a_reader_stopped_early_stops_its_decoder(taichi2):
