@@ -31,11 +31,12 @@ from tqdm import tqdm
 
 import scene
 import video_io
+from video_io import put_label
 from generators import GeneratorError, described, load_generator
 from paths import OUT_ROOT, shown_path
 from Skeleton import (DETECTED, HELD, INTERPOLATED, N_LANDMARKS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, BodyRange,
                       PoseDetector, PoseNormalizer, Skeleton, fill_gaps, smooth_sequence, torso_lengths)
-from training import INTERRUPTED, default_checkpoint
+from training import INTERRUPTED, CheckpointError, default_checkpoint, load_checkpoint
 from VideoSkeleton import SMALL_PERSON, VideoSkeleton, VideoSkeletonError, person_box, smooth_track, split_indices
 
 PANEL_HEIGHT = 256  # pixels: every panel of the side-by-side video is this tall
@@ -205,15 +206,6 @@ def place_person(background, person, alpha, box):
 
 
 # --- the output ---------------------------------------------------------------------------------
-def put_label(image, text, row=0, colour=(255, 255, 255)):
-    """Write `text` on a dark band at the top left of `image` (row 0, 1, ... from the top)."""
-    scale = image.shape[0] / 512
-    (width, height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    top = 4 + row * (height + baseline + 6)
-    cv2.rectangle(image, (2, top), (10 + width, top + height + baseline + 4), (0, 0, 0), -1)
-    cv2.putText(image, text, (6, top + height + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
-
-
 def to_height(image, height):
     """An image resized to `height` pixels tall, its aspect kept, its width even (for H.264)."""
     width = 2 * max(1, round(image.shape[1] * height / image.shape[0] / 2))
@@ -420,6 +412,19 @@ def print_summary(demo, summary):
 
 
 # --- the built-in demo --------------------------------------------------------------------------
+def usable_checkpoint(path, name):
+    """Whether `path` holds a checkpoint of generator `name` that this version reads; one that does
+    not (an older version's) is said to be replaced."""
+    if not path.is_file():
+        return False
+    try:
+        load_checkpoint(path, name)
+        return True
+    except CheckpointError as error:
+        print(f"not using {shown_path(path)}: {error}; training a new one in its place")
+        return False
+
+
 def builtin_demo(out=None):
     """Synthetic target and source, a GAN trained for a few minutes if none exists, the transfer
     (to out/demo.mp4 by default)."""
@@ -435,8 +440,8 @@ def builtin_demo(out=None):
     source_path = SyntheticDancer.default_source()
     target = VideoSkeleton(target_path)
     checkpoint = default_checkpoint(target, "gan")
-    if checkpoint.is_file():
-        print(f"using the trained GAN {checkpoint}")
+    if usable_checkpoint(checkpoint, "gan"):
+        print(f"using the trained GAN {shown_path(checkpoint)}")
     else:
         try:
             GenGAN.main([str(target_path), "--size", str(DEMO_GAN_SIZE), "--minutes", str(DEMO_GAN_MINUTES),

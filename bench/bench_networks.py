@@ -54,13 +54,14 @@ def uses_exemplars(method):
 
 def random_batch(method, batch_size):
     """A training Batch of random values on the method's device: inputs (B, 26), (B, 3, S, S) or, with
-    exemplars, (B, 3 + 3r^2 + 3, S, S); real crops and backgrounds (B, 3, S, S) in [-1, 1]; masks in [0, 1]."""
+    exemplars, (B, 3 + 3r^2 + 3, S, S); real crops, backgrounds and drawn skeletons (B, 3, S, S) in [-1, 1]
+    (the drawings where the method asks for them); masks in [0, 1]."""
     size, device = method.size, method.device
     channels = ExemplarWarper.input_channels(method.model_args["exemplar_scale"]) if uses_exemplars(method) else 3
     shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
     image = lambda: torch.rand(batch_size, 3, size, size, device=device) * 2 - 1
     return Batch(torch.rand(shape, device=device) * 2 - 1, image(), torch.rand(batch_size, 1, size, size, device=device),
-                 image() if method.model_args["composite"] else None)
+                 image() if method.model_args["composite"] else None, image() if method.needs_drawings else None)
 
 
 def synchronizer(device):

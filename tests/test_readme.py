@@ -31,6 +31,7 @@ def test_readme_transfer_figures_match_transfer_json(path):
     cells = [cell.strip() for cell in row.group(0).strip("|").split("|")]
     text = lambda value: "-" if value is None else f"{value:.2f}"  # null: no jitter without detections
     assert cells[1:4] == [text(figures["jitter_ratio"]), text(figures["flicker"]), text(figures["detection_rate"])]
+    assert cells[5] == text(figures["background_steadiness"])
 
 
 def test_readme_detector_limits_match_limits_json():
@@ -44,3 +45,13 @@ def test_readme_scene_table_matches_scene_json():
     from bench.scene_quality import scene_table
     results = [json.loads(path.read_text()) for path in sorted((REPO_ROOT / "bench" / "results" / "scene").glob("*.json"))]
     assert results and scene_table(results) in README, "README scene table differs from bench/results/scene/*.json"
+
+
+def test_the_readme_is_a_short_guide_with_the_recipe_first():
+    guide = (REPO_ROOT / "README.md").read_text().splitlines()
+    assert len(guide) <= 200
+    first_screen = "\n".join(guide[:60])
+    for step in ("VideoSkeleton.py", "GenGAN.py", "DanceDemo.py", "make demo", "make test"):
+        assert step in first_screen
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", "\n".join(guide))
+    assert images and all((REPO_ROOT / image).is_file() for image in images)
