@@ -39,6 +39,7 @@ from generators import GeneratorError, all_names, described, entry_of, load_gene
 from paths import OUT_ROOT, shown_path
 from Skeleton import REDUCED_LANDMARKS, PoseDetector
 from training import INTERRUPTED, CheckpointError, resize_crop, split_indices
+from video_io import image_grid
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 
 POSE_SIZE = 256  # pose figures are in pixels of a 256x256 crop; smaller images are upscaled to it
@@ -481,11 +482,6 @@ def results_markdown(video_skeleton, frames, rows):
             f"frozen).\n\n{temporal_table(rows)}\n")
 
 
-def put_label(tile, text):
-    cv2.putText(tile, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    return tile
-
-
 def to_tile(image):
     interpolation = cv2.INTER_AREA if image.shape[0] > TILE else cv2.INTER_CUBIC
     return cv2.resize(image, (TILE, TILE), interpolation=interpolation)
@@ -495,15 +491,13 @@ def comparison_image(video_skeleton, frames, rows):
     """A few validation frames, one per row: asked pose | real | each generator, under a label band."""
     generator_rows = [row for row in rows if row["name"] != "real"]
     labels = ["asked pose", f"real {video_skeleton.crop_size}"] + [f"{row['name']} {row['size']}" for row in generator_rows]
-    header = np.concatenate([put_label(np.zeros((28, TILE, 3), np.uint8), label) for label in labels], axis=1)
     shown = np.linspace(0, len(frames) - 1, min(N_SHOWN, len(frames))).round().astype(int)
-    lines = [header]
+    lines = []
     for position in shown:
         index = frames[position]
         tiles = [video_skeleton.skeleton(index).to_image(TILE), to_tile(video_skeleton.image(index))]
-        tiles += [to_tile(row["images"][position]) for row in generator_rows]
-        lines.append(np.concatenate(tiles, axis=1))
-    return np.concatenate(lines, axis=0)
+        lines.append(tiles + [to_tile(row["images"][position]) for row in generator_rows])
+    return image_grid(lines, labels)
 
 
 def metrics_chart(rows, path):

@@ -17,7 +17,13 @@ person masks. What generates is a running average of the generator's weights
 (training.update_average), steadier than the generator as it chases the critic.
 Generating needs the target's cache (data/cache/<target>/), where the exemplars and the scene are.
 
+`--input vector` is the course's GAN from the 26-D reduced skeleton instead: a DCGAN-style generator
+(networks.VectorDecoder: a linear layer to 4x4, then upsampling convolutions) without an exemplar,
+against the same critic (which still sees the drawn skeleton), losses, weight average and loop.
+It is saved as "gan-vector" (data/models/<target>/gan-vector.pt) and loads through GenGAN as well.
+
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
+    python GenGAN.py ../shared/data/taichi2.mp4 --input vector --minutes 20  # from the 26-D vector
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
     python GenGAN.py ../shared/data/taichi2.mp4 --size 256 --dry-run   # one batch end to end
     torchrun --nproc_per_node=2 GenGAN.py VIDEO --minutes 20           # data-parallel training
@@ -30,13 +36,15 @@ import torch
 import torch.nn.functional as F
 
 from GenNearest import GenNearest
-from networks import ExemplarWarper, PatchDiscriminator, UNet
-from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER
+from networks import ExemplarWarper, PatchDiscriminator, UNet, VectorDecoder
+from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso
 from training import (AVERAGE, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
                       autocast_for, images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training,
                       skeleton_inputs, split_indices, unwrap, weight_average, wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
+INPUTS = ("image", "vector")  # what the generator sees: the drawn pose (and an exemplar), or the 26-D vector
+NAMES = {"image": "gan", "vector": "gan-vector"}  # the generator's name, and its checkpoint's, per input
 EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
 EXEMPLAR_CHOICES = 3  # ... and one of its this many nearest poses that are, drawn at random each step
 EXEMPLAR_JUMP_COST = 0.2  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
@@ -49,6 +57,7 @@ EXEMPLAR_SOURCE_SIZE = 256  # exemplars are sampled from crops this large (the c
 BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
 GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
 BONE_REACH = 0.15  # ... and beyond which pixels just follow the body as a whole (background)
+MIN_TORSO = 1e-3  # (crop widths) guards the whole-body zoom of a skeleton whose shoulders sit on its hips
 
 
 # The limbs that carry pixels when warping: the drawn ones but the shoulder and hip lines, which
@@ -61,13 +70,6 @@ def bone_endpoints(joints):
     neck = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2  # (B, 2)
     extended = torch.cat([joints, neck[:, None]], dim=1)  # index -1 (NECK) is the neck
     return extended[:, torch.tensor(WARPED_LIMBS)]
-
-
-def hip_centre_and_torso(joints):
-    """(B, 13, 2) -> hip centres (B, 2) and torso lengths, shoulder centre to hip centre (B,)."""
-    hips = (joints[:, L_HIP] + joints[:, R_HIP]) / 2
-    shoulders = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
-    return hips, (shoulders - hips).norm(dim=-1).clamp_min(1e-3)
 
 
 def pose_guided_grid(asked, exemplar, size, sigma=BONE_SIGMA, reach=BONE_REACH):
@@ -114,9 +116,9 @@ def limb_grid(asked, exemplar, size, sigma, reach):
                               z_im * offset[..., 0] + z_re * offset[..., 1]], dim=-1)  # (B, L, P, 2)
     # far from every limb, pixels follow the body as a whole: hip centre onto hip centre, torso
     # length onto torso length (the normalisation the exemplar was chosen under)
-    asked_hips, asked_torso = hip_centre_and_torso(asked)
+    asked_hips, asked_torso = hip_centre_and_torso(asked)  # (B, 2), (B,)
     exemplar_hips, exemplar_torso = hip_centre_and_torso(exemplar)
-    zoom = (exemplar_torso / asked_torso)[:, None, None]  # (B, 1, 1)
+    zoom = (exemplar_torso.clamp_min(MIN_TORSO) / asked_torso.clamp_min(MIN_TORSO))[:, None, None]  # (B, 1, 1)
     whole = exemplar_hips[:, None] + (pixels[:, 0] - asked_hips[:, None]) * zoom  # (B, P, 2)
     weights = torch.exp(-distance2 / (2 * sigma ** 2))  # (B, L, P)
     stay = math.exp(-reach ** 2 / (2 * sigma ** 2))  # the weight of the whole-body move
@@ -136,8 +138,8 @@ class ExemplarBank:
     minutes of CPU training, that is the difference between a blur in which MediaPipe finds no
     person and an image it reads the pose from.
     In training, a frame's exemplar is one of its nearest poses at least EXEMPLAR_GAP_SECONDS away,
-    so the network is taught to correct a real pose difference, never to copy its own target
-    (on taichi2 that difference matches the one between a held-out pose and its nearest training pose).
+    so the network is taught to correct a real pose difference, like the one between an unseen pose
+    and its nearest training pose, never to copy its own target.
     """
 
     def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT, scale=1):
@@ -202,7 +204,7 @@ class ExemplarPairs(PairDataset):
         choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
                   else np.zeros(len(positions), dtype=np.int64))
         exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 3r^2 + 3, S, S)
-        return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds)
+        return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds, drawings)
 
 
 def gaussian_window(size=11, sigma=1.5):
@@ -237,7 +239,7 @@ def generator_channels(size):
 
 def full_resolution_channels(size):
     """Width of the U-Net's full-resolution stage: up to 128x128 it is what keeps a face sharp; at
-    256 the last doubling is a bilinear resize instead, which trains 1.15x faster on a CPU."""
+    256 the last doubling is a bilinear resize instead, which a CPU trains faster."""
     return generator_channels(size) // 2 if size <= 128 else 0
 
 
@@ -253,7 +255,11 @@ def exemplar_scale(size):
 
 
 def build_generator(size, model_args):
-    """The generator: person RGB and alpha (B, 4, S, S) from the drawn pose (and the exemplar)."""
+    """The generator: person RGB and alpha (B, 4, S, S) from the drawn pose (and the exemplar), or
+    from the 26-D vector (checkpoints saved before the vector input existed say no input: "image")."""
+    if model_args.get("input", "image") == "vector":
+        return VectorDecoder(size, out_channels=4, base_channels=model_args["base_channels"],
+                             max_channels=model_args["max_channels"])
     unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args["max_channels"],
                      attention=model_args["attention"], canvas_channels=model_args["canvas_channels"],
                      full_resolution_channels=model_args["full_resolution_channels"],
@@ -263,22 +269,31 @@ def build_generator(size, model_args):
     return UNet(size, out_channels=4, **unet_args)
 
 
-class GANTraining(TrainingMethod):
-    """One pix2pix optimisation step: (1) update D on real and generated pairs, (2) update G."""
+def gan_model_args(size, args, target):
+    """The architecture a GAN checkpoint records: the generator's input, widths and, for the drawn
+    pose, its U-Net and exemplar settings."""
+    exemplar = args.input == "image" and not args.no_exemplar
+    model_args = {"input": args.input, "base_channels": generator_channels(size), "max_channels": max_channels(size),
+                  "exemplar": exemplar, "disc_channels": 16, "composite": target.scene().registrable}
+    if args.input == "image":
+        model_args.update({"attention": not args.no_attention, "canvas_channels": 0 if exemplar else 4,
+                           "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
+                           "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
+                           "exemplar_scale": exemplar_scale(size) if exemplar else 1})
+    return model_args
 
-    name = "gan"
-    input_kind = "image"
+
+class GANTraining(TrainingMethod):
+    """One pix2pix optimisation step: (1) update D on real and generated pairs, (2) update G.
+    The critic judges a person against the drawn pose asked (Batch.drawings), whatever the generator sees."""
+
+    name = NAMES["image"]
+    needs_drawings = True
 
     def __init__(self, size, device, args, target):
         self.size, self.device = size, device
-        exemplar = not args.no_exemplar
-        self.model_args = {"base_channels": generator_channels(size), "attention": not args.no_attention,
-                           "exemplar": exemplar, "canvas_channels": 0 if exemplar else 4, "disc_channels": 16,
-                           "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
-                           "max_channels": max_channels(size),
-                           "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
-                           "exemplar_scale": exemplar_scale(size) if exemplar else 1,
-                           "composite": target.scene().registrable}
+        self.name, self.input_kind = NAMES[args.input], args.input
+        self.model_args = gan_model_args(size, args, target)
         self.weights = {"l1": args.l1_weight, "feature": args.feature_weight, "ssim": args.ssim_weight,
                         "mask": args.mask_weight}
         generator = build_generator(size, self.model_args).to(device)
@@ -302,10 +317,10 @@ class GANTraining(TrainingMethod):
                 ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
 
     def training_step(self, batch):
-        """batch.inputs: (B, 3 or 3 + 3r^2 + 3, S, S), the drawn pose first (then the exemplar); images
-        (B, 3, S, S) in [-1, 1]. Returns the step's losses."""
+        """batch.inputs: (B, 26) or (B, 3 or 3 + 3r^2 + 3, S, S), the drawn pose first (then the exemplar);
+        batch.drawings (B, 3, S, S), images (B, 3, S, S) in [-1, 1]. Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
-        skeleton_images, real = batch.inputs[:, :3], batch.real  # the critic judges against the asked pose only
+        skeleton_images, real = batch.drawings, batch.real  # the critic judges against the asked pose only
         with autocast_for(self.device):
             fake, loss_l1, loss_mask = reconstruction(generator(batch.inputs), batch)  # fake: the composite (B, 3, S, S)
 
@@ -339,13 +354,18 @@ class GANTraining(TrainingMethod):
 
 class GenGAN(TrainedGenerator):
     """The trained GAN generator: `GenGAN(target, checkpoint).generate(skeleton, view)` -> BGR image.
+    The checkpoint may hold either input's GAN ("gan" by default, or "gan-vector").
 
     paint_person: also let the network paint over the person where it distrusts the exemplar, as
     in training (a blurrier person that MediaPipe reads less well). By default the person is the
     exemplar's pixels, moved by the guided warp and the learned flow (see networks.ExemplarWarper).
     """
 
-    name = "gan"
+    name = NAMES["image"]
+
+    @classmethod
+    def accepted_names(cls):
+        return list(NAMES.values())
 
     def __init__(self, target=None, checkpoint=None, device=None, paint_person=False):
         super().__init__(target, checkpoint, device)
@@ -378,21 +398,30 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         allow_abbrev=False,
         description="Train the conditional GAN on a target video: pix2pix with an exemplar (the nearest training "
-                    "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator.")
+                    "frame, warped onto the pose and corrected by a U-Net) against a patch discriminator; or, "
+                    "with --input vector, a DCGAN-style generator from the 26-D skeleton against the same critic.")
     add_training_arguments(parser, default_size="256 on a GPU, 128 on a CPU", sizes=SIZES, mask_weight=10.0)
     parser.add_argument("--d-lr-ratio", type=float, default=2.0, help="discriminator lr / generator lr (default 2)")
     parser.add_argument("--l1-weight", type=float, default=50.0, help="weight of the L1 loss (default 50)")
     parser.add_argument("--feature-weight", type=float, default=10.0, help="weight of feature matching (default 10)")
     parser.add_argument("--ssim-weight", type=float, default=10.0, help="weight of the SSIM loss (default 10)")
+    parser.add_argument("--input", choices=INPUTS, default="image",
+                        help="what the generator sees: the drawn pose and an exemplar (image, default), or the "
+                             "26-D reduced skeleton (vector: the course's GAN, saved as gan-vector)")
     parser.add_argument("--no-exemplar", action="store_true",
                         help="generate from the drawn pose alone, without the nearest training frame beside it")
-    parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8")
+    parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8 (--input image)")
     args = parser.parse_args(argv)
+    if args.input == "vector" and args.no_attention:
+        parser.error("--no-attention is an option of --input image (the vector generator has no attention)")
     return args
 
 
 def main(argv=None):
-    run_training(GANTraining, parse_args(argv), default_size=256, cpu_default_size=128)
+    args = parse_args(argv)
+    factory = lambda size, device, options, target: GANTraining(size, device, options, target)
+    factory.name = NAMES[args.input]  # where run_training looks for the checkpoint before building the method
+    run_training(factory, args, default_size=256, cpu_default_size=128)
 
 
 if __name__ == "__main__":

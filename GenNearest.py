@@ -20,24 +20,16 @@ from scipy.spatial import KDTree
 
 from generators import Generator
 from paths import OUT_ROOT, shown_path
-from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton
+from Skeleton import N_JOINTS, REDUCED_DIM, Skeleton, hip_centre_and_torso
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
+from video_io import image_grid
 
 # Pose distances are root-mean-square joint distances in torso lengths. Consecutive frames of a
 # 30 fps video typically differ by 0.01-0.05, so a jump costs about as much as being a couple of
 # frames' worth of motion away from the asked pose.
 JUMP_COST = 0.05
 MIN_TORSO = 1e-6  # guards the division for a degenerate skeleton whose shoulders sit on its hips
-
-
-def hip_centre_and_torso(joints):
-    """(N, 13, 2) joints -> hip centres (N, 2) and torso lengths, shoulder centre to hip centre (N,).
-    Plain indexing and arithmetic rather than fancy indexing and np.linalg.norm: a single query
-    spends more time here than in the tree."""
-    hip_centre = (joints[:, L_HIP] + joints[:, R_HIP]) / 2
-    shoulder_centre = (joints[:, L_SHOULDER] + joints[:, R_SHOULDER]) / 2
-    return hip_centre, np.sqrt(((shoulder_centre - hip_centre) ** 2).sum(axis=-1))
 
 
 def pose_features(joints):
@@ -205,15 +197,10 @@ def count_jumps(frame_ids):
 
 
 def check_grid(video_skeleton, asked, generated):
-    """One row per example: asked skeleton drawn | generated | real crop."""
-    rows = []
-    for frame, image in zip(asked, generated):
-        drawing = video_skeleton.skeleton(frame).to_image(video_skeleton.crop_size)
-        tiles = [drawing, image, video_skeleton.image(frame)]
-        for tile, label in zip(tiles, ("asked pose", "nearest (train)", "real (validation)")):
-            cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-        rows.append(np.concatenate(tiles, axis=1))
-    return np.concatenate(rows, axis=0)
+    """One row per example: asked skeleton drawn | generated | real crop, the columns labelled."""
+    rows = [[video_skeleton.skeleton(frame).to_image(video_skeleton.crop_size), image, video_skeleton.image(frame)]
+            for frame, image in zip(asked, generated)]
+    return image_grid(rows, ["asked pose", "nearest (train)", "real (validation)"])
 
 
 def main(argv=None):

@@ -322,12 +322,19 @@ def body_heights(sequence):
     return floor_ankle_y(sequence) - sequence[:, 0, 1]
 
 
+def hip_centre_and_torso(joints):
+    """(..., 13, 2) reduced joints -> hip centres (..., 2) and torso lengths, shoulder centre to hip
+    centre (...). The torso is a body scale that barely changes with the pose (a stance, a crouch,
+    raised arms), unlike the height. Plain indexing and arithmetic, so numpy arrays and torch tensors
+    alike go through it, and a single query of GenNearest spends less time here than in its tree."""
+    hip_centre = (joints[..., L_HIP, :] + joints[..., R_HIP, :]) / 2
+    shoulder_centre = (joints[..., L_SHOULDER, :] + joints[..., R_SHOULDER, :]) / 2
+    return hip_centre, ((shoulder_centre - hip_centre) ** 2).sum(-1) ** 0.5
+
+
 def torso_lengths(sequence):
-    """(N,) shoulder-centre to hip-centre distance of each pose: a body scale that barely changes with
-    the pose (a stance, a crouch, raised arms), unlike the height."""
-    shoulders = (sequence[:, 11, :2] + sequence[:, 12, :2]) / 2
-    hips = (sequence[:, 23, :2] + sequence[:, 24, :2]) / 2
-    return np.linalg.norm(shoulders - hips, axis=1)
+    """(N,) torso length (see hip_centre_and_torso) of each pose of an (N, 33, 4) landmark sequence."""
+    return hip_centre_and_torso(sequence[:, list(REDUCED_LANDMARKS), :2])[1]
 
 
 FAR_NEAR_PERCENTILES = (5, 95)  # robust 'farthest' (smallest ankle y) and 'nearest' ankle lines
@@ -358,7 +365,8 @@ class BodyRange:
     @classmethod
     def of(cls, sequence):
         sequence = np.asarray(sequence, dtype=np.float64)
-        ankles, heights, torsos = floor_ankle_y(sequence), body_heights(sequence), torso_lengths(sequence)
+        ankles, heights = floor_ankle_y(sequence), body_heights(sequence)
+        hip_centres, torsos = hip_centre_and_torso(sequence[:, list(REDUCED_LANDMARKS), :2])  # (N, 2), (N,)
         keep = np.isfinite(ankles) & np.isfinite(heights) & (torsos > 0)
         if not keep.any():
             raise ValueError("no pose with a nose, shoulders, hips and ankles to measure the body from")
@@ -374,7 +382,7 @@ class BodyRange:
         has_depth = near - far > MIN_DEPTH_RANGE * upright_ratio * torso and near_torso > MIN_DEPTH_GROWTH * far_torso
         if not has_depth:
             far_torso = near_torso = torso
-        hips_x = (sequence[keep, 23, 0] + sequence[keep, 24, 0]) / 2
+        hips_x = hip_centres[keep, 0]
         return cls(float(far), float(near), float(np.median(ankles)), far_torso, near_torso, torso,
                    upright_ratio, float(np.median(hips_x)), bool(has_depth))
 

@@ -7,7 +7,8 @@ training run needs around the method lives here once. A method is a `TrainingMet
     generator's weights are averaged: the loop updates it, and it is what generates), optimizers (dict),
     input_kind ("vector" or "image"), model_args (dict: the architecture, what a checkpoint must
     match to be resumed; loss weights and learning rates are run options, kept in its config),
-    training_step(batch: Batch) -> dict of float losses, and make_datasets (PairDatasets by default),
+    training_step(batch: Batch) -> dict of float losses, make_datasets (PairDatasets by default), and
+    needs_drawings (whether its training batches carry the drawn skeletons, for a conditional critic),
 and `TrainedGenerator` turns its saved network back into `generate(skeleton, view)`. Every network
 outputs the person's colour and an alpha (networks.composite): the image is the person over the
 target's scene, rendered for each crop's camera, and alpha is trained towards the cached person masks.
@@ -34,6 +35,7 @@ from tqdm import tqdm
 from generators import Generator
 from networks import composite
 from paths import MODELS_ROOT
+from video_io import image_grid
 from VideoSkeleton import (CACHE_ROOT, VALIDATION_FRACTION, VideoSkeleton, VideoSkeletonError,  # noqa: F401
                            split_indices)  # (the held-out split is the cache's)
 
@@ -167,10 +169,12 @@ class Batch:
     real: torch.Tensor  # (B, 3, S, S) in [-1, 1]: the real crops
     mask: torch.Tensor  # (B, 1, S, S) in [0, 1]: their person masks, alpha's target
     background: torch.Tensor = None  # (B, 3, S, S) in [-1, 1]: the scene behind each crop; None if unknown
+    drawings: torch.Tensor = None  # (B, 3, S, S) in [-1, 1]: the drawn skeletons a conditional critic
+    # judges against, whatever the network's input; None unless the dataset was asked for them
 
     def to(self, device):
         return Batch(*(None if value is None else value.to(device)
-                       for value in (self.inputs, self.real, self.mask, self.background)))
+                       for value in (self.inputs, self.real, self.mask, self.background, self.drawings)))
 
 
 def augmentation(rng, size):
@@ -191,12 +195,13 @@ class PairDataset:
     crop box; none when the scene is not registrable) are resized or rendered once and kept as
     uint8; skeleton images are drawn once. With `augment`, each pair is shifted and scaled by a few
     percent, the skeleton redrawn to match, so the network learns that a pose moved a little
-    yields the same person moved a little.
+    yields the same person moved a little. With `drawings`, each batch also carries the drawn
+    skeletons (Batch.drawings): the inputs themselves when they are drawings, drawn per batch otherwise.
     """
 
-    def __init__(self, video_skeleton, indices, size, input_kind, augment=False):
+    def __init__(self, video_skeleton, indices, size, input_kind, augment=False, drawings=False):
         self.indices = list(indices)
-        self.size, self.input_kind, self.augment = size, input_kind, augment
+        self.size, self.input_kind, self.augment, self.with_drawings = size, input_kind, augment, drawings
         self.images = np.stack([resize_crop(video_skeleton.image(i), size) for i in self.indices])  # (N, S, S, 3)
         self.masks = np.stack([resize_crop(video_skeleton.mask(i), size) for i in self.indices])  # (N, S, S)
         self.backgrounds = video_skeleton.backgrounds([video_skeleton.view(i) for i in self.indices], size)  # or None
@@ -209,15 +214,24 @@ class PairDataset:
     def batch(self, positions, rng=None):
         """The Batch of some dataset positions; augmented when enabled and rng given."""
         if not (self.augment and rng is not None):
-            return self.make_batch(self.inputs[positions], self.images[positions], self.masks[positions],
-                                   None if self.backgrounds is None else self.backgrounds[positions])
-        skeletons, images, masks, backgrounds = self.augmented(positions, rng)
-        return self.make_batch(skeleton_inputs(skeletons, self.input_kind, self.size), images, masks, backgrounds)
+            skeletons = [self.skeletons[p] for p in positions]
+            inputs, images, masks = self.inputs[positions], self.images[positions], self.masks[positions]
+            backgrounds = None if self.backgrounds is None else self.backgrounds[positions]
+        else:
+            skeletons, images, masks, backgrounds = self.augmented(positions, rng)
+            inputs = skeleton_inputs(skeletons, self.input_kind, self.size)
+        return self.make_batch(inputs, images, masks, backgrounds, self.drawings_of(skeletons, inputs))
+
+    def drawings_of(self, skeletons, inputs):
+        """A batch's drawn skeletons (B, 3, S, S) if the dataset was asked for them, else None."""
+        if not self.with_drawings:
+            return None
+        return inputs if self.input_kind == "image" else skeleton_inputs(skeletons, "image", self.size)
 
     @staticmethod
-    def make_batch(inputs, images, masks, backgrounds):
+    def make_batch(inputs, images, masks, backgrounds, drawings=None):
         return Batch(inputs, images_to_tensor(images), masks_to_tensor(masks),
-                     None if backgrounds is None else images_to_tensor(backgrounds))
+                     None if backgrounds is None else images_to_tensor(backgrounds), drawings)
 
     def augmented(self, positions, rng):
         """(skeletons, images (B, S, S, 3), masks (B, S, S), backgrounds (B, S, S, 3) or None) of
@@ -238,9 +252,11 @@ class TrainingMethod:
     """What every training method shares: by default it trains on PairDatasets of the skeleton
     (a method that feeds its network more than the skeleton overrides `make_datasets`)."""
 
+    needs_drawings = False  # True: training batches carry the drawn skeletons (Batch.drawings)
+
     def make_datasets(self, video_skeleton, train_ids, validation_ids, augment=False):
         """(training pairs, held-out pairs)."""
-        return (PairDataset(video_skeleton, train_ids, self.size, self.input_kind, augment),
+        return (PairDataset(video_skeleton, train_ids, self.size, self.input_kind, augment, self.needs_drawings),
                 PairDataset(video_skeleton, validation_ids, self.size, self.input_kind))
 
 
@@ -443,8 +459,8 @@ def add_training_arguments(parser, default_size, sizes, mask_weight):
                              "(epochs or minutes, whichever ends first; pix2pix uses 0.5). A resumed run extends "
                              "the budget and decays to zero at its new end. Default 0: constant")
     parser.add_argument("--augment", action="store_true",
-                        help="shift and scale each training pair by up to 5%% (the GAN at 256 generalises better "
-                             "with it: RESULTS.md)")
+                        help="shift and scale each training pair by up to 5%%, so that the network generalises "
+                             "to a pose moved a little")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed repeats a run")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--checkpoint", default=None, help="checkpoint path (default data/models/<target>/<generator>.pt)")
@@ -478,11 +494,9 @@ def save_progress_images(method, dataset, fixed_positions, history, out_stem):
         generated = tensor_to_images(image)
         alphas = alpha[:, 0].mul(255).round().byte().cpu().numpy()  # (B, S, S)
     generator.train(was_training)
-    rows = []
-    for position, fake, alpha, real in zip(fixed_positions, generated, alphas, dataset.images[fixed_positions]):
-        rows.append(np.hstack([dataset.skeletons[position].to_image(dataset.size), fake,
-                               cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR), real]))
-    cv2.imwrite(f"{out_stem}_grid.png", np.vstack(rows))
+    rows = [[dataset.skeletons[position].to_image(dataset.size), fake, cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR), real]
+            for position, fake, alpha, real in zip(fixed_positions, generated, alphas, dataset.images[fixed_positions])]
+    cv2.imwrite(f"{out_stem}_grid.png", image_grid(rows))
     plot_losses(history, f"{out_stem}_losses.png")
 
 
@@ -655,8 +669,9 @@ def check_ranks_agree(method, rank):
 def restore(method, checkpoint, checkpoint_path):
     """Load weights and optimizer state into a freshly built method, refusing another architecture
     (loss weights and learning rates may change between runs)."""
-    if checkpoint["size"] != method.size or checkpoint["model_args"] != method.model_args:
-        saved = checkpoint["model_args"]
+    # an option added since the checkpoint was saved is not in its model_args: its weights must still fit
+    saved = {**method.model_args, **checkpoint["model_args"]}
+    if checkpoint["size"] != method.size or saved != method.model_args:
         differing = [f"{key}={saved.get(key)}" for key in sorted(set(saved) | set(method.model_args))
                      if saved.get(key) != method.model_args.get(key)]
         size = checkpoint["size"]
@@ -718,7 +733,7 @@ def run_training(method_factory, args, default_size, cpu_default_size=None):
         method = method_factory(size, device, args, video_skeleton)
         if rank == 0 and not method.model_args["composite"]:
             print(f"{video_skeleton.name}: the scene is not registrable, so the generator paints the whole crop "
-                  f"(background included) as before")
+                  f"(background included)")
         train(method, video_skeleton, args, rank, world_size)
     except (CheckpointError, VideoSkeletonError) as error:
         sys.exit(f"error: {error}")

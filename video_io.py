@@ -1,7 +1,8 @@
 """Video reading and writing shared by every script: frames are uint8 BGR HxWx3 (OpenCV order).
 
 Reading goes through OpenCV. Writing prefers H.264 through PyAV (plays in browsers) and falls
-back to OpenCV's `mp4v` when PyAV or its encoder is missing.
+back to OpenCV's `mp4v` when PyAV or its encoder is missing. The labels and image grids that the
+scripts show their frames in are drawn here too (`put_label`, `image_grid`).
 """
 import atexit
 import os
@@ -219,3 +220,29 @@ def write_video(path, frames, fps, codec="auto"):
         for frame in frames:
             writer.write(frame)
     return writer.path
+
+
+# --- frames shown side by side ------------------------------------------------------------------------
+LABEL_BAND = 28  # height of the band of column labels above an image grid
+
+
+def put_label(image, text, row=0, colour=(255, 255, 255), scale=None):
+    """Write `text` on a dark band at the top left of `image` (row 0, 1, ... from the top), in place;
+    returns the image. `scale`: the font's, by default one that grows with the image's height."""
+    scale = scale or image.shape[0] / 512
+    (width, height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    top = 4 + row * (height + baseline + 6)
+    cv2.rectangle(image, (2, top), (10 + width, top + height + baseline + 4), (0, 0, 0), -1)
+    cv2.putText(image, text, (6, top + height + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+    return image
+
+
+def image_grid(rows, labels=None):
+    """Rows of equally sized uint8 BGR tiles -> one image, with `labels` (one per column) on a dark
+    band above the columns."""
+    grid = np.concatenate([np.concatenate(row, axis=1) for row in rows], axis=0)
+    if not labels:
+        return grid
+    tile_width = grid.shape[1] // len(labels)
+    header = [put_label(np.zeros((LABEL_BAND, tile_width, 3), np.uint8), label, scale=0.5) for label in labels]
+    return np.concatenate([np.concatenate(header, axis=1), grid], axis=0)

@@ -12,15 +12,16 @@ import torch
 import GenGAN
 import GenVanillaNN
 from conftest import REPO_ROOT
-from networks import ExemplarWarper, composite
+from networks import ExemplarWarper, VectorDecoder, composite
 from training import (AVERAGE, Budget, CheckpointError, generating_network, learning_rate_factor, load_checkpoint,
                       skeleton_inputs, split_indices, tensor_to_images, train, unwrap, update_average,
                       weight_average)
 
-GENERATORS = {  # name -> (method class, generator class, extra command-line options)
-    "vanilla-vector": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
-    "vanilla-image": (GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "image"]),
-    "gan": (GenGAN.GANTraining, GenGAN.GenGAN, []),
+GENERATORS = {  # name -> (script module, method class, generator class, extra command-line options)
+    "vanilla-vector": (GenVanillaNN, GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "vector"]),
+    "vanilla-image": (GenVanillaNN, GenVanillaNN.VanillaTraining, GenVanillaNN.GenVanillaNN, ["--variant", "image"]),
+    "gan": (GenGAN, GenGAN.GANTraining, GenGAN.GenGAN, []),
+    "gan-vector": (GenGAN, GenGAN.GANTraining, GenGAN.GenGAN, ["--input", "vector"]),  # the course's GAN
 }
 
 
@@ -53,8 +54,7 @@ def test_compositing_keeps_the_background_where_alpha_is_0_and_the_person_where_
 
 @pytest.mark.parametrize("name", GENERATORS)
 def test_loss_goes_down_and_alpha_learns_the_mask(synthetic_target, name):
-    method_class, _, extra = GENERATORS[name]
-    module = GenGAN if name == "gan" else GenVanillaNN
+    module, method_class, _, extra = GENERATORS[name]
     torch.manual_seed(0)
     method = method_class(64, torch.device("cpu"), options(module, "video", *extra), synthetic_target)
     assert method.model_args["composite"]  # the synthetic target's scene is registered
@@ -64,15 +64,14 @@ def test_loss_goes_down_and_alpha_learns_the_mask(synthetic_target, name):
     for _ in range(40):
         last = method.training_step(batch)
     assert last["l1"] < 0.6 * first["l1"], (first, last)
-    # the vanilla networks start with alpha at 0.5 everywhere, the GAN with its exemplar's mask moved by the warp
+    # the vanilla and vector networks start with alpha at 0.5 everywhere, the GAN with its exemplar's mask, warped
     assert last["mask"] < (0.75 if name == "gan" else 0.35) * first["mask"], (first, last)
     assert last["mask"] < (0.04 if name == "gan" else 0.2), (first, last)
 
 
 @pytest.mark.parametrize("name", GENERATORS)
 def test_checkpoint_round_trip_gives_identical_output(synthetic_target, tmp_path, name):
-    method_class, generator_class, extra = GENERATORS[name]
-    module = GenGAN if name == "gan" else GenVanillaNN
+    module, method_class, generator_class, extra = GENERATORS[name]
     checkpoint = tmp_path / f"{name}.pt"
     args = options(module, "video", *extra, "--epochs", "1", "--checkpoint", checkpoint)
     method = method_class(64, torch.device("cpu"), args, synthetic_target)
@@ -127,6 +126,20 @@ def test_gan_generates_from_the_average_of_its_weights(synthetic_target, tmp_pat
                          "--checkpoint", checkpoint)
     assert resumed.returncode == 0, resumed.stderr
     assert AVERAGE in load_checkpoint(checkpoint)["networks"]
+
+
+def test_vector_gan_generates_from_the_26d_skeleton_and_its_critic_sees_the_drawing(synthetic_target):
+    """--input vector: the course's GAN, a DCGAN-style decoder of the reduced skeleton, judged by the
+    same conditional critic as the image GAN, on the drawn skeleton."""
+    method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video", "--input", "vector"), synthetic_target)
+    assert method.name == "gan-vector" and method.input_kind == "vector" and method.model_args["input"] == "vector"
+    assert isinstance(unwrap(method.networks["generator"]), VectorDecoder)
+    batch = training_batch(method, synthetic_target, n=4)
+    skeletons = [synthetic_target.skeleton(i) for i in split_indices(len(synthetic_target))[0][:4]]
+    assert batch.inputs.shape == (4, 26)
+    assert torch.equal(batch.drawings, skeleton_inputs(skeletons, "image", 64))  # (4, 3, 64, 64)
+    with pytest.raises(SystemExit):
+        options(GenGAN, "video", "--input", "vector", "--no-attention")  # an option of the image GAN only
 
 
 def test_training_writes_grid_and_loss_curve(synthetic_target, tmp_path):
@@ -184,7 +197,7 @@ def test_wrong_checkpoints_give_clear_errors(synthetic_target, tmp_path):
     common = [synthetic_target.cache_dir, "--size", 64, "--checkpoint", checkpoint]
     assert run_script("GenVanillaNN.py", *common, "--epochs", 1).returncode == 0
 
-    with pytest.raises(CheckpointError, match="'vanilla-vector' generator, not 'gan'"):
+    with pytest.raises(CheckpointError, match="'vanilla-vector' generator, not 'gan/gan-vector'"):
         GenGAN.GenGAN(checkpoint=checkpoint)
     for argv in (["GenGAN.py", *common, "--resume"],  # another generator's checkpoint
                  ["GenVanillaNN.py", synthetic_target.cache_dir, "--size", 128, "--checkpoint", checkpoint,
