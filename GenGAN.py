@@ -257,7 +257,7 @@ def exemplar_scale(size):
 def build_generator(size, model_args):
     """The generator: person RGB and alpha (B, 4, S, S) from the drawn pose (and the exemplar), or
     from the 26-D vector (checkpoints saved before the vector input existed say no input: "image")."""
-    if model_args.get("input", "image") == "vector":
+    if model_args["input"] == "vector":
         return VectorDecoder(size, out_channels=4, base_channels=model_args["base_channels"],
                              max_channels=model_args["max_channels"])
     unet_args = dict(base_channels=model_args["base_channels"], max_channels=model_args["max_channels"],

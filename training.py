@@ -669,8 +669,7 @@ def check_ranks_agree(method, rank):
 def restore(method, checkpoint, checkpoint_path):
     """Load weights and optimizer state into a freshly built method, refusing another architecture
     (loss weights and learning rates may change between runs)."""
-    # an option added since the checkpoint was saved is not in its model_args: its weights must still fit
-    saved = {**method.model_args, **checkpoint["model_args"]}
+    saved = checkpoint["model_args"]
     if checkpoint["size"] != method.size or saved != method.model_args:
         differing = [f"{key}={saved.get(key)}" for key in sorted(set(saved) | set(method.model_args))
                      if saved.get(key) != method.model_args.get(key)]
@@ -679,10 +678,7 @@ def restore(method, checkpoint, checkpoint_path):
         raise CheckpointError(f"{checkpoint_path} holds another network ({described}): "
                               f"resume with the options it was trained with")
     for name, network in method.networks.items():
-        weights = checkpoint["networks"].get(name)
-        if weights is None and name == AVERAGE:  # saved before the average was kept: start it at the generator
-            weights = checkpoint["networks"]["generator"]
-        load_weights(unwrap(network), weights, checkpoint_path)
+        load_weights(unwrap(network), checkpoint["networks"][name], checkpoint_path)
     for name, optimizer in method.optimizers.items():
         optimizer.load_state_dict(checkpoint["optimizers"][name])
 
