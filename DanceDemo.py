@@ -36,7 +36,7 @@ from generators import GeneratorError, described, load_generator
 from paths import OUT_ROOT, shown_path
 from Skeleton import (DETECTED, HELD, INTERPOLATED, N_LANDMARKS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, BodyRange,
                       PoseDetector, PoseNormalizer, Skeleton, fill_gaps, smooth_sequence, torso_lengths)
-from training import INTERRUPTED, CheckpointError, default_checkpoint, load_checkpoint
+from training import INTERRUPTED, default_checkpoint
 from VideoSkeleton import SMALL_PERSON, VideoSkeleton, VideoSkeletonError, person_box, smooth_track, split_indices
 
 PANEL_HEIGHT = 256  # pixels: every panel of the side-by-side video is this tall
@@ -412,16 +412,16 @@ def print_summary(demo, summary):
 
 
 # --- the built-in demo --------------------------------------------------------------------------
-def usable_checkpoint(path, name):
-    """Whether `path` holds a checkpoint of generator `name` that this version reads; one that does
-    not (an older version's) is said to be replaced."""
+def usable_checkpoint(path, target):
+    """Whether `path` holds a GAN of `target` that this version can generate with; one that is not
+    (an older version's) is said to be replaced."""
     if not path.is_file():
         return False
     try:
-        load_checkpoint(path, name)
+        load_generator("gan", target, path)
         return True
-    except CheckpointError as error:
-        print(f"not using {shown_path(path)}: {error}; training a new one in its place")
+    except GeneratorError:
+        print(f"not using {shown_path(path)}, which this version cannot use: training a new one in its place")
         return False
 
 
@@ -440,7 +440,7 @@ def builtin_demo(out=None):
     source_path = SyntheticDancer.default_source()
     target = VideoSkeleton(target_path)
     checkpoint = default_checkpoint(target, "gan")
-    if usable_checkpoint(checkpoint, "gan"):
+    if usable_checkpoint(checkpoint, target):
         print(f"using the trained GAN {shown_path(checkpoint)}")
     else:
         try:

@@ -375,7 +375,11 @@ class TrainedGenerator(Generator):
         self.config, self.trained = checkpoint_data["config"], checkpoint_data["progress"]
         self.versions = checkpoint_data["versions"]
         self.device = pick_device(device)
-        self.network = self.build_network(checkpoint_data["size"], checkpoint_data["model_args"])
+        try:
+            self.network = self.build_network(checkpoint_data["size"], checkpoint_data["model_args"])
+        except KeyError as missing:
+            raise CheckpointError(f"{checkpoint} does not fit this version's network (its arguments lack {missing}); "
+                                  f"train it again") from None
         load_weights(self.network, generating_network(checkpoint_data["networks"]), checkpoint)
         self.network.to(self.device).eval()
         trained_on = checkpoint_data["target"]

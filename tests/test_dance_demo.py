@@ -360,3 +360,15 @@ def test_cli_bad_input_is_one_clear_line(case, tmp_path, videos, target, other_t
     assert last_line.startswith("error:") and message in last_line, result.stderr
     assert "Traceback" not in result.stderr
     assert not out.parent.exists() or not list(out.parent.iterdir())
+
+
+def test_the_builtin_demo_replaces_a_gan_this_version_cannot_use(target, gan_checkpoint, tmp_path, capsys):
+    import torch
+    from DanceDemo import usable_checkpoint
+    assert usable_checkpoint(gan_checkpoint, target)
+    older = torch.load(gan_checkpoint, weights_only=False)
+    older["format"] = 1  # saved before the generators composited
+    torch.save(older, tmp_path / "older.pt")
+    assert not usable_checkpoint(tmp_path / "older.pt", target)
+    assert "training a new one in its place" in capsys.readouterr().out
+    assert not usable_checkpoint(tmp_path / "missing.pt", target)
