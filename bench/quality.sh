@@ -3,7 +3,7 @@
 # target, evaluate every generator on its held-out frames, transfer the real source onto it with each
 # generator and measure the transfers.
 #
-#   bash bench/quality.sh            # everything (about 45 minutes on an idle 2-core CPU)
+#   bash bench/quality.sh            # everything (about an hour on an idle 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
 # Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
@@ -19,10 +19,12 @@ if [ "${1:-all}" = all ]; then
   $PY GenVanillaNN.py $TARGET --variant vector --size 128 --epochs 40
   $PY GenVanillaNN.py $TARGET --variant image --size 128 --epochs 20
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --checkpoint "$MODELS/gan-256.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 1 --checkpoint "$MODELS/gan-256-seed1.pt"
 fi
 
 # Held-out quality: nearest neighbour and the GAN at 256, the vanilla networks at 128.
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed1.pt" --out out/eval/taichi2-256-seed1
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
