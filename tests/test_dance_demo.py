@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,6 +250,12 @@ def test_the_scene_of_a_transfer_stands_still_and_shows_the_target(videos, targe
     assert change[:, outside].mean() < 0.5  # still, but for the codec
     assert np.abs(frames[:, outside] - room[outside]).mean() < 3  # and it is the target's room in the fixed view
     assert change[:, touched].mean() > 3 * change[:, outside].mean()  # while the person moves
+    from Evaluate import background_steadiness  # EVALUATION.md section 4: as steady as the real scene, or steadier
+    from Skeleton import PoseDetector
+    flags = json.loads(Path(summary["files"]["flags"]).read_text())
+    with PoseDetector(video=False, segmentation=True) as segmenter:
+        figures = background_steadiness(Path(summary["files"]["video"]), flags, segmenter)
+    assert figures["background_mask"] == "compositing alpha" and figures["background_steadiness"] <= 1.2, figures
 
 
 def view_index(target, summary):
