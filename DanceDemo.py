@@ -188,20 +188,13 @@ def place_person(background, person, alpha, box):
     """The scene frame: a generated crop's person (S, S, 3) uint8 with its alpha (S, S) drawn over
     `background` (H, W, 3) at box = (x0, y0, side) in its pixels, the crop resized to the box
     (cubic for colour, linear for alpha). Only the box's pixels are touched."""
-    height, width = background.shape[:2]
-    x0, y0, side = box
-    left, top = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
-    right, bottom = min(width, int(np.ceil(x0 + side))), min(height, int(np.ceil(y0 + side)))
     frame = background.copy()
-    if right <= left or bottom <= top:
+    frame_size = background.shape[1::-1]
+    region, colour = scene.onto_frame(person, box, frame_size, cv2.INTER_CUBIC, cv2.BORDER_REPLICATE)
+    if region is None:
         return frame
-    to_region = (scene.translation(-left, -top) @ scene.crop_matrix(box, person.shape[0]))[:2]  # crop -> region px
-    size = (right - left, bottom - top)
-    colour = cv2.warpAffine(person, to_region, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    weight = cv2.warpAffine(alpha.astype(np.float32), to_region, size, flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    frame[top:bottom, left:right] = scene.composite(colour[None], weight.clip(0, 1)[None],
-                                                    background[None, top:bottom, left:right])[0]
+    _, weight = scene.onto_frame(alpha.astype(np.float32), box, frame_size)
+    frame[region] = scene.composite(colour[None], weight.clip(0, 1)[None], background[region][None])[0]
     return frame
 
 

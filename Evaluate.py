@@ -590,13 +590,11 @@ def pasted_person(alpha, box, frame_size):
     box (x0, y0, side) in a frame of frame_size (W, H), dilated by 1/32 of the side.
     alpha: (S, S) uint8 0-255, as layers.npz keeps it."""
     width, height = frame_size
-    x0, y0, side = (int(round(value)) for value in box)
-    crop = cv2.resize(np.asarray(alpha, np.float32) / 255, (side, side), interpolation=cv2.INTER_LINEAR) > 0.5
     person = np.zeros((height, width), bool)
-    left, top, right, bottom = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
-    if right > left and bottom > top:
-        person[top:bottom, left:right] = crop[top - y0:bottom - y0, left - x0:right - x0]
-    return dilated(person, side)
+    region, weight = scene.onto_frame(np.asarray(alpha, np.float32) / 255, box, frame_size)
+    if region is not None:
+        person[region] = weight > 0.5
+    return dilated(person, int(round(box[2])))
 
 
 def segmented_person(segmenter, frame, side):

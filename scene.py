@@ -82,6 +82,20 @@ def crop_matrix(box, size):
     return translation(x0, y0) @ resizing(side / size)
 
 
+def onto_frame(layer, box, frame_size, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_CONSTANT):
+    """A crop's layer (S, S) or (S, S, C) placed at its box (x0, y0, side) in a frame of frame_size
+    (W, H): (the frame region it covers as slices (rows, columns), the layer resampled onto that
+    region), or (None, None) when the box lies outside the frame."""
+    width, height = frame_size
+    x0, y0, side = (int(round(v)) for v in box)
+    left, top, right, bottom = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
+    if right <= left or bottom <= top:
+        return None, None
+    to_region = (translation(-left, -top) @ crop_matrix(box, layer.shape[0]))[:2]  # crop -> region pixels
+    warped = cv2.warpAffine(layer, to_region, (right - left, bottom - top), flags=interpolation, borderMode=border)
+    return (slice(top, bottom), slice(left, right)), warped
+
+
 # --- 1. what each frame gives -------------------------------------------------------------------
 @dataclass
 class Observation:
@@ -475,6 +489,7 @@ class Scene:
         self.kind = meta["camera"]
         self.frame_size = tuple(meta["frame_size"])
         self.background = cv2.imread(str(cache_dir / "background.png"))  # (H, W, 3) uint8 BGR
+        self._pyramid = [self.background]  # the background and its halvings, made when first needed
         self.never_seen = cv2.imread(str(cache_dir / "background_unseen.png"), cv2.IMREAD_GRAYSCALE) > 0
         overlay = cv2.imread(str(cache_dir / "overlay.png"), cv2.IMREAD_UNCHANGED)  # (H, W, 4) BGRA
         self.overlay_image, self.overlay_mask = overlay[..., :3], overlay[..., 3] > 0
@@ -484,6 +499,12 @@ class Scene:
     @property
     def registrable(self):
         return self.kind != NOT_REGISTRABLE
+
+    def pyramid_level(self, level):
+        """The background halved `level` times (cv2.pyrDown), each level made once."""
+        while len(self._pyramid) <= level:
+            self._pyramid.append(cv2.pyrDown(self._pyramid[-1]))
+        return self._pyramid[level]
 
     def render(self, camera, box=None, size=None):
         """The background as `camera` (3x3, frame pixels to background pixels) sees it.
@@ -498,11 +519,12 @@ class Scene:
             to_frame, out_size = crop_matrix(box, size), (size, size)
         to_background = camera @ to_frame  # output pixels -> background pixels
         step = np.sqrt(abs(np.linalg.det(to_background[:2, :2])))  # background pixels per output pixel
-        source = self.background
-        while step > 1.5 and min(source.shape[:2]) > 16:  # a coarser level, so sampling does not alias
-            source = cv2.pyrDown(source)
+        level = 0
+        while step > 1.5 and min(self.pyramid_level(level).shape[:2]) > 16:  # coarser, so sampling does not alias
+            level += 1
             to_background = resizing(0.5) @ to_background
             step /= 2
+        source = self.pyramid_level(level)
         image = cv2.warpPerspective(source, to_background, out_size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                     borderMode=cv2.BORDER_REPLICATE)
         if self.overlay_mask.any():
