@@ -40,7 +40,7 @@ from paths import OUT_ROOT, shown_path
 from Skeleton import REDUCED_LANDMARKS, PoseDetector
 from training import INTERRUPTED, CheckpointError, resize_crop, split_indices
 from video_io import image_grid
-from VideoSkeleton import VideoSkeleton, VideoSkeletonError
+from VideoSkeleton import VideoSkeleton, VideoSkeletonError, crop_square
 
 POSE_SIZE = 256  # pose figures are in pixels of a 256x256 crop; smaller images are upscaled to it
 FLOW_SIZE = 256  # tOF: optical flow on grey 256x256 images, in pixels of 256
@@ -578,9 +578,17 @@ def write_results(out, video_skeleton, frames, rows, elapsed):
 
 
 # --- smoothness of a transfer video ------------------------------------------------------------------
-def generated_panels(video_path):
-    """The generated target panel of each frame of a DanceDemo video: its rightmost square
-    (source | driving pose | generated target, all panels as tall as the frame)."""
+def generated_panels(video_path, flags):
+    """The generated person's crop in each frame of a DanceDemo output: cut from its scene video at
+    the crop's box, at the generator's size, as the generator drew it; without a scene video (an
+    unregistrable target), the rightmost square of the side-by-side video (source | driving pose |
+    generated crop, all panels as tall as the frame)."""
+    scene_video, layers_path = scene_paths(video_path)
+    if flags.get("scene") and scene_video.is_file() and layers_path.is_file():
+        boxes = np.load(layers_path)["boxes"]  # (N, 3) x0, y0, side in scene-video pixels
+        for t, (_, frame) in enumerate(video_io.iter_frames(scene_video, max_frames=len(boxes))):
+            yield crop_square(frame, *boxes[t], flags["generator_size"])
+        return
     for _, frame in video_io.iter_frames(video_path):
         yield frame[:, -frame.shape[0]:]
 
@@ -649,7 +657,7 @@ def background_steadiness(video_path, flags, segmenter):
     if not scene_flags or not scene_video.is_file():
         return {"background_steadiness": None,
                 "background_steadiness_reason": "no scene video (the target's scene is not registrable, or "
-                                                "DanceDemo.py wrote none): see flicker, of the generated panel"}
+                                                "DanceDemo.py wrote none): see flicker, of the generated crops"}
     if not layers_path.is_file():
         raise EvaluateError(f"{layers_path} not found: a scene video comes with its layers from DanceDemo.py")
     target_video = Path(scene_flags["target_video"])
@@ -684,7 +692,7 @@ def background_steadiness(video_path, flags, segmenter):
 
 
 def transfer_figures(video_path, detector):
-    """Jitter of the pose found in the generated panel beside that of the driving poses, and flicker."""
+    """Jitter of the pose found in the generated crops beside that of the driving poses, and flicker."""
     video_path = Path(video_path)
     skeletons_path, flags_path = output_paths(video_path)
     if not video_path.is_file():
@@ -703,7 +711,7 @@ def transfer_figures(video_path, detector):
             panel_sizes.append(panel.shape[0])
             yield panel
 
-    flicker_value = flicker(detecting(generated_panels(video_path)))
+    flicker_value = flicker(detecting(generated_panels(video_path, flags)))
     if not detected:
         raise EvaluateError(f"no frame could be decoded from {video_path}")
     n_frames = min(len(detected), len(driving))
@@ -720,8 +728,8 @@ def transfer_figures(video_path, detector):
         "jitter_ratio": generated_jitter / driving_jitter if driving_jitter > 0 else math.nan,
         "flicker": flicker_value, **background_steadiness(video_path, flags, detector),
         "definitions": "../shared/EVALUATION.md section 4: jitter in px of 256 over runs of detected frames "
-                       "(MediaPipe static image mode on the generated panel), flicker = mean |frame[t+1] - frame[t]| "
-                       "of the generated panel, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
+                       "(MediaPipe static image mode on the generated person's crop, cut from the scene video at its box), "
+                       "flicker = mean |frame[t+1] - frame[t]| of those crops, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
                        "scene video over pixels outside the person in both frames (compositing alpha > 0.5 at its "
                        "box, else MediaPipe segmentation, dilated by 1/32 of the crop side) over the same figure on "
                        "as many consecutive frames of the real target video",
