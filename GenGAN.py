@@ -38,8 +38,8 @@ import torch.nn.functional as F
 from GenNearest import GenNearest
 from networks import ExemplarWarper, PatchDiscriminator, UNet, VectorDecoder
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso
-from training import (AVERAGE, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
-                      autocast_for, images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training,
+from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
+                      augmentation, autocast_for, images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training,
                       skeleton_inputs, split_indices, unwrap, weight_average, wrap_distributed)
 
 SIZES = (64, 128, 256, 512)
@@ -194,17 +194,67 @@ class ExemplarPairs(PairDataset):
             self.exemplars = bank.nearest.nearest_frames(self.skeletons)[:, None]  # (N, 1)
 
     def batch(self, positions, rng=None):
-        if self.augment and rng is not None:
-            skeletons, images, masks, backgrounds = self.augmented(positions, rng)
+        transforms = self.transforms(len(positions), rng)
+        choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
+                  else np.zeros(len(positions), dtype=np.int64))
+        return self.frames(positions, self.exemplars[positions, choice], transforms)[0]
+
+    def transforms(self, n_pairs, rng):
+        """Each pair's `augmentation`, or None when not augmenting."""
+        return [augmentation(rng, self.size) for _ in range(n_pairs)] if self.augment and rng is not None else None
+
+    def frames(self, positions, exemplar_frames, transforms):
+        """(Batch, skeletons) of some positions with the given exemplars and augmentations (or None)."""
+        if transforms is not None:
+            skeletons, images, masks, backgrounds = self.augmented(positions, None, transforms)
             drawings = skeleton_inputs(skeletons, "image", self.size)
         else:
             skeletons = [self.skeletons[p] for p in positions]
             images, masks, drawings = self.images[positions], self.masks[positions], self.inputs[positions]
             backgrounds = None if self.backgrounds is None else self.backgrounds[positions]
-        choice = (rng.integers(self.exemplars.shape[1], size=len(positions)) if rng is not None
-                  else np.zeros(len(positions), dtype=np.int64))
-        exemplars = self.bank.inputs(self.exemplars[positions, choice], skeletons)  # (B, 3r^2 + 3, S, S)
-        return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds, drawings)
+        exemplars = self.bank.inputs(exemplar_frames, skeletons)  # (B, 3r^2 + 3, S, S)
+        return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds, drawings), skeletons
+
+
+def motion_grids(joints, previous_joints, size):
+    """(B, 13, 2), (B, 13, 2) joints of frames and of the frames before them -> (B, 2, S, S): where
+    each pixel of a frame was in the one before, by the pose-guided warp between the two skeletons."""
+    return pose_guided_grid(torch.as_tensor(joints), torch.as_tensor(previous_joints), size)
+
+
+class ConsecutiveExemplarPairs(ExemplarPairs):
+    """Training frames two by two, a frame and the one after it, for the temporal GAN: an item is a
+    pair of consecutive frames (Batch.previous holds the first ones, Batch.motion the pose-guided
+    motion between the two). Both frames of a pair get the same augmentation; they share their
+    exemplar half of the time and each draw their own otherwise, so the network also learns to
+    carry a sequence across a change of exemplar."""
+
+    frames_per_item = 2
+
+    def __init__(self, video_skeleton, indices, size, bank, augment=False):
+        super().__init__(video_skeleton, indices, size, bank, training=True, augment=augment)
+        frame_numbers = np.asarray(video_skeleton.meta["frame_indices"])[self.indices]  # (N,) in the video
+        steps = np.diff(frame_numbers)
+        step = np.median(steps) if len(steps) else 1
+        self.starts = np.flatnonzero(steps == step)  # positions whose next position is the next frame
+
+    def __len__(self):
+        return len(self.starts)
+
+    def batch(self, items, rng=None):
+        first, second = self.starts[items], self.starts[items] + 1
+        transforms = self.transforms(len(items), rng)  # one per pair, both frames alike
+        choices = (rng.integers(self.exemplars.shape[1], size=(2, len(items))) if rng is not None
+                   else np.zeros((2, len(items)), dtype=np.int64))
+        own = self.exemplars[second, choices[1]]
+        shared = rng.random(len(items)) < 0.5 if rng is not None else np.ones(len(items), bool)
+        exemplars = [np.where(shared, own, self.exemplars[first, choices[0]]), own]
+        (previous, skeletons_before), (current, skeletons) = (
+            self.frames(positions, exemplar_frames, transforms) for positions, exemplar_frames in zip((first, second), exemplars))
+        joints = lambda frames: np.stack([skeleton.joints() for skeleton in frames])  # (B, 13, 2)
+        current.previous = previous
+        current.motion = motion_grids(joints(skeletons), joints(skeletons_before), self.size)
+        return current
 
 
 def gaussian_window(size=11, sigma=1.5):
@@ -265,7 +315,8 @@ def build_generator(size, model_args):
                      full_resolution_channels=model_args["full_resolution_channels"],
                      upsampling=model_args["upsampling"])
     if model_args["exemplar"]:
-        return ExemplarWarper(size, exemplar_scale=model_args["exemplar_scale"], **unet_args)
+        return ExemplarWarper(size, exemplar_scale=model_args["exemplar_scale"],
+                              temporal=model_args.get("temporal", False), **unet_args)  # saved before it: False
     return UNet(size, out_channels=4, **unet_args)
 
 
@@ -279,7 +330,8 @@ def gan_model_args(size, args, target):
         model_args.update({"attention": not args.no_attention, "canvas_channels": 0 if exemplar else 4,
                            "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
                            "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
-                           "exemplar_scale": exemplar_scale(size) if exemplar else 1})
+                           "exemplar_scale": exemplar_scale(size) if exemplar else 1,
+                           "temporal": exemplar and args.temporal})
     return model_args
 
 
@@ -295,17 +347,20 @@ class GANTraining(TrainingMethod):
         self.name, self.input_kind = NAMES[args.input], args.input
         self.model_args = gan_model_args(size, args, target)
         self.weights = {"l1": args.l1_weight, "feature": args.feature_weight, "ssim": args.ssim_weight,
-                        "mask": args.mask_weight}
+                        "mask": args.mask_weight, "temporal": args.temporal_weight}
+        self.temporal = self.model_args.get("temporal", False)
         generator = build_generator(size, self.model_args).to(device)
-        discriminator = PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)
+        critics = {"discriminator": PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)}
+        if self.temporal:  # Everybody Dance Now's temporal critic: two consecutive frames and their two poses
+            critics["temporal_discriminator"] = PatchDiscriminator(
+                in_channels=12, base_channels=self.model_args["disc_channels"]).to(device)
         self.networks = {"generator": wrap_distributed(generator, device),
-                         "discriminator": wrap_distributed(discriminator, device),
+                         **{name: wrap_distributed(critic, device) for name, critic in critics.items()},
                          AVERAGE: weight_average(generator)}  # what generates (training.update_average)
-        # Separate learning rates (TTUR): the critic learns faster so it keeps up with the generator.
-        self.optimizers = {
-            "generator": torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.999)),
-            "discriminator": torch.optim.Adam(discriminator.parameters(), lr=args.lr * args.d_lr_ratio, betas=(0.5, 0.999)),
-        }
+        # Separate learning rates (TTUR): the critics learn faster so they keep up with the generator.
+        self.optimizers = {"generator": torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.999)),
+                           **{name: torch.optim.Adam(critic.parameters(), lr=args.lr * args.d_lr_ratio, betas=(0.5, 0.999))
+                              for name, critic in critics.items()}}
 
     def make_datasets(self, video_skeleton, train_ids, validation_ids, augment=False):
         """Training and held-out pairs with exemplars; the plain pairs for the pose-only GAN."""
@@ -313,43 +368,85 @@ class GANTraining(TrainingMethod):
             return super().make_datasets(video_skeleton, train_ids, validation_ids, augment)
         bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
                             self.model_args["exemplar_scale"])
-        return (ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment),
-                ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False))
+        training_pairs = (ConsecutiveExemplarPairs(video_skeleton, train_ids, self.size, bank, augment=augment)
+                          if self.temporal else ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment))
+        return training_pairs, ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False)
+
+    @staticmethod
+    def generate_frames(generator, batch):
+        """(the Batch of every frame generated, the generator's output on them (F, 4, S, S)). With
+        consecutive pairs (batch.previous), the first frames are generated on their own and the second
+        ones from them, as a sequence is generated: F = 2B, the first frames first."""
+        if batch.previous is None:
+            return batch, generator(batch.inputs)
+        before = generator(batch.previous.inputs)  # (B, 4, S, S)
+        now = generator(batch.inputs, torch.cat([before, batch.motion.to(before.dtype)], dim=1))  # (B, 4, S, S)
+        frames = Batch(*(torch.cat([first, second]) if first is not None else None
+                         for first, second in zip((batch.previous.inputs, batch.previous.real, batch.previous.mask,
+                                                   batch.previous.background, batch.previous.drawings),
+                                                  (batch.inputs, batch.real, batch.mask, batch.background, batch.drawings))))
+        return frames, torch.cat([before, now])
+
+    @staticmethod
+    def as_pairs(images):
+        """(2B, C, S, S), first frames then second ones -> (B, 2C, S, S): each pair side by side in channels."""
+        first, second = images.chunk(2)
+        return torch.cat([first, second], dim=1)
 
     def training_step(self, batch):
         """batch.inputs: (B, 26) or (B, 3 or 3 + 3r^2 + 3, S, S), the drawn pose first (then the exemplar);
-        batch.drawings (B, 3, S, S), images (B, 3, S, S) in [-1, 1]. Returns the step's losses."""
+        batch.drawings (B, 3, S, S), images (B, 3, S, S) in [-1, 1]; for the temporal GAN, batch.previous
+        and batch.motion: the frames before (see ConsecutiveExemplarPairs). Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
-        skeleton_images, real = batch.drawings, batch.real  # the critic judges against the asked pose only
+        critics = [name for name in ("discriminator", "temporal_discriminator") if name in self.networks]
         with autocast_for(self.device):
-            fake, loss_l1, loss_mask = reconstruction(generator(batch.inputs), batch)  # fake: the composite (B, 3, S, S)
+            frames, output = self.generate_frames(generator, batch)
+            fake, loss_l1, loss_mask = reconstruction(output, frames)  # fake: the composite (F, 3, S, S)
+            skeleton_images, real = frames.drawings, frames.real  # the critic judges against the asked pose only
 
-            # (1) update D: hinge loss on real and generated pairs, in one pass through the critic
+            # (1) update the critics: hinge loss on real and generated frames (and pairs of frames),
+            # in one pass through each critic
             scores, features = discriminator(skeleton_images.repeat(2, 1, 1, 1), torch.cat([real, fake.detach()]))
-            real_scores, fake_scores = scores.float().chunk(2)  # (B, 1, h, w) each
+            real_scores, fake_scores = scores.float().chunk(2)  # (F, 1, h, w) each
             loss_d = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
-        self.optimizers["discriminator"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optimizers["discriminator"].step()
+            loss_d_pairs = torch.zeros(())
+            if self.temporal:
+                pair_drawings, real_pairs, fake_pairs = (self.as_pairs(x) for x in (skeleton_images, real, fake))
+                pair_scores, _ = self.networks["temporal_discriminator"](
+                    pair_drawings.repeat(2, 1, 1, 1), torch.cat([real_pairs, fake_pairs.detach()]))
+                real_pair_scores, fake_pair_scores = pair_scores.float().chunk(2)  # (B, 1, h, w) each
+                loss_d_pairs = F.relu(1 - real_pair_scores).mean() + F.relu(1 + fake_pair_scores).mean()
+        for name in critics:
+            self.optimizers[name].zero_grad(set_to_none=True)
+        (loss_d + loss_d_pairs).backward()
+        for name in critics:
+            self.optimizers[name].step()
         real_features = [f.detach().chunk(2)[0] for f in features]
 
-        # (2) update G: fool the critic, match its features on real pairs, and stay close in L1.
-        # The plain module is used with frozen weights, so no gradient reaches D (nor its DDP hooks).
-        critic = unwrap(discriminator)
-        critic.requires_grad_(False)
+        # (2) update G: fool the critics, match the frame critic's features on real frames, and stay close
+        # in L1. The plain modules are used with frozen weights, so no gradient reaches them (nor their DDP hooks).
+        frozen = [unwrap(self.networks[name]) for name in critics]
+        for critic in frozen:
+            critic.requires_grad_(False)
         with autocast_for(self.device):
-            fake_scores, fake_features = critic(skeleton_images, fake)
+            fake_scores, fake_features = frozen[0](skeleton_images, fake)
             loss_adversarial = -fake_scores.float().mean()
             loss_features = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_features, real_features)) / len(fake_features)
             loss_ssim = 1 - ssim(fake, real)
+            loss_temporal = -frozen[1](pair_drawings, fake_pairs)[0].float().mean() if self.temporal else torch.zeros(())
             loss_g = (loss_adversarial + self.weights["l1"] * loss_l1 + self.weights["feature"] * loss_features
-                      + self.weights["ssim"] * loss_ssim + self.weights["mask"] * loss_mask)
+                      + self.weights["ssim"] * loss_ssim + self.weights["mask"] * loss_mask
+                      + self.weights["temporal"] * loss_temporal)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizers["generator"].step()
-        critic.requires_grad_(True)
-        return {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item(),
-                "ssim": loss_ssim.item(), "mask": loss_mask.item()}
+        for critic in frozen:
+            critic.requires_grad_(True)
+        losses = {"d": loss_d.item(), "g_adv": loss_adversarial.item(), "l1": loss_l1.item(), "fm": loss_features.item(),
+                  "ssim": loss_ssim.item(), "mask": loss_mask.item()}
+        if self.temporal:
+            losses.update({"d_pairs": loss_d_pairs.item(), "g_pairs": loss_temporal.item()})
+        return losses
 
 
 class GenGAN(TrainedGenerator):
@@ -393,6 +490,28 @@ class GenGAN(TrainedGenerator):
             return inputs
         return torch.cat([inputs, self.bank.inputs(exemplar_frames, skeletons)], dim=1)
 
+    @property
+    def temporal(self):
+        """Whether the network carries its previous frame through a sequence (GenGAN.py --temporal)."""
+        return self.model_args.get("temporal", False)
+
+    def generate_layers(self, skeletons, sequence=False, batch_size=32):
+        """As TrainedGenerator's; a temporal GAN generates a sequence one frame after the other, each
+        frame from the previous one moved onto its pose (the first from nothing)."""
+        if not (sequence and self.temporal):
+            return super().generate_layers(skeletons, sequence, batch_size)
+        plan = self.plan(skeletons, sequence)
+        joints = torch.from_numpy(np.stack([skeleton.joints() for skeleton in skeletons])) if skeletons else None
+
+        def outputs():
+            previous = None  # (1, 4, S, S): the frame just generated
+            for t, skeleton in enumerate(skeletons):
+                state = () if previous is None else (torch.cat(
+                    [previous, motion_grids(joints[t:t + 1], joints[t - 1:t], self.size).to(self.device)], dim=1),)
+                previous = self.network_output(self.network_inputs([skeleton], plan[t:t + 1]), *state)
+                yield previous
+        return self.layers_of(outputs())
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
@@ -411,7 +530,14 @@ def parse_args(argv=None):
     parser.add_argument("--no-exemplar", action="store_true",
                         help="generate from the drawn pose alone, without the nearest training frame beside it")
     parser.add_argument("--no-attention", action="store_true", help="no self-attention at 8x8 (--input image)")
+    parser.add_argument("--temporal", action="store_true",
+                        help="a generator that also takes its own previous frame, moved onto the new pose, and learns "
+                             "how much of it to keep; trained on consecutive frames with a critic of frame pairs")
+    parser.add_argument("--temporal-weight", type=float, default=1.0,
+                        help="weight of the pair critic's adversarial loss (--temporal; default 1)")
     args = parser.parse_args(argv)
+    if args.temporal and (args.input == "vector" or args.no_exemplar):
+        parser.error("--temporal is an option of the exemplar GAN (not of --input vector nor --no-exemplar)")
     if args.input == "vector" and args.no_attention:
         parser.error("--no-attention is an option of --input image (the vector generator has no attention)")
     return args

@@ -227,6 +227,19 @@ PERSON_HALF_WIDTH = 1 / 20  # of the crop side: about half a loose sleeve's or t
 
 ALPHA_PRIOR = 4.0  # alpha logit of the exemplar's own mask moved by the warp: sigmoid(+-4) = 0.98 / 0.02 ...
 ALPHA_REACH = 8.0  # ... to which the network adds up to +-this: it can turn any pixel on or off
+CARRY_PRIOR = -2.0  # a temporal warper's logit of how much of its previous frame it keeps: it starts at
+# sigmoid(-2) = 0.12, near the frame-by-frame generator, and learns where more of the past helps
+CARRY_REACH = 6.0  # ... to which the network adds up to +-this
+
+
+def carried_layers(previous):
+    """(B, 6, S, S) previous frame's person RGB and alpha in [-1, 1] and the motion grid (where each
+    pixel of this frame was in it, grid_sample's x, y) -> (B, 4, S, S): its premultiplied colour and
+    alpha in [0, 1] moved onto this frame. Outside the previous frame nothing is carried (alpha 0)."""
+    colour, alpha = (previous[:, :3] + 1) / 2, (previous[:, 3:4] + 1) / 2
+    motion = previous[:, 4:6].permute(0, 2, 3, 1)  # (B, S, S, 2)
+    return F.grid_sample(torch.cat([colour * alpha, alpha], dim=1), motion.to(colour.dtype),
+                         padding_mode="zeros", align_corners=False)
 
 
 class ExemplarWarper(nn.Module):
@@ -248,14 +261,23 @@ class ExemplarWarper(nn.Module):
     person (`paint_person=False`): within PERSON_HALF_WIDTH of the drawn skeleton every pixel is
     fetched. The painted colour is a blur (a mean of what might be there), and on a person it is
     what MediaPipe misreads.
+
+    `temporal`: the warper also takes its own previous frame (`forward(inputs, previous)`), moved onto
+    this frame by the motion between the two poses (`carried_layers`), and learns per pixel how much
+    of it to keep (vid2vid's flow-warped previous frame and blending mask, the flow here from the two
+    skeletons). Without a previous frame (the first of a sequence, or a frame on its own) it is the
+    frame-by-frame warper.
     """
 
-    def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, **unet_args):
+    def __init__(self, size=128, max_shift=0.25, exemplar_scale=1, temporal=False, **unet_args):
         super().__init__()
         self.max_shift = max_shift  # largest correction, in units of half the image side
         self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
+        self.temporal = temporal
         self.paint_person = True  # False (generation): near the drawn skeleton, every pixel is fetched
-        self.unet = UNet(size, in_channels=10, out_channels=7, **unet_args)
+        # in: drawn pose 3, warped exemplar 3, exemplar 3, warped mask 1 (+ carried colour 3 and alpha 1);
+        # out: flow 2, trust 1, colour 3, alpha 1 (+ how much of the carried frame to keep 1)
+        self.unet = UNet(size, in_channels=14 if temporal else 10, out_channels=8 if temporal else 7, **unet_args)
         last = self.unet.to_image[-2]
         with torch.no_grad():  # start as the guided warp, trusted everywhere, alpha the warped mask
             last.weight[:3].zero_()
@@ -296,12 +318,19 @@ class ExemplarWarper(nn.Module):
         mask = inputs[:, colour_end:colour_end + 1]
         return inputs[:, :3], exemplar, mask, inputs[:, colour_end + 1:colour_end + 3].permute(0, 2, 3, 1)
 
-    def forward(self, inputs):
+    def forward(self, inputs, previous=None):
+        """inputs (B, 3 + 3r^2 + 1 + 2, S, S); previous (temporal only): (B, 6, S, S), the previous
+        frame's output and the motion grid (see `carried_layers`), or None."""
         drawing, source, source_mask, guide = self.split_inputs(inputs)  # guide: x, y in [-1, 1]
         exemplar = F.avg_pool2d(source, self.exemplar_scale) if self.exemplar_scale > 1 else source  # (B, 3, S, S)
         warped = F.grid_sample(source, guide, padding_mode="border", align_corners=False)  # (B, 3, S, S)
         warped_mask = F.grid_sample(source_mask, guide, padding_mode="zeros", align_corners=False)  # (B, 1, S, S)
-        out = self.unet(torch.cat([drawing, warped, exemplar, warped_mask], dim=1))  # (B, 7, S, S) in [-1, 1]
+        seen = [drawing, warped, exemplar, warped_mask]
+        if self.temporal:
+            carried = (carried_layers(previous) if previous is not None
+                       else drawing.new_zeros(drawing.shape[0], 4, *drawing.shape[2:]))  # (B, 4, S, S) in [0, 1]
+            seen.append(2 * carried - 1)
+        out = self.unet(torch.cat(seen, dim=1))  # (B, 7 or 8, S, S) in [-1, 1]
         flow, trust, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:6]
         corrected = guide + flow.permute(0, 2, 3, 1).to(guide.dtype)
         fetched = F.grid_sample(source, corrected, padding_mode="border", align_corners=False)  # (B, 3, S, S)
@@ -310,4 +339,10 @@ class ExemplarWarper(nn.Module):
         if not self.paint_person:
             trust = torch.maximum(trust, self.person_region(drawing))
         person = trust * fetched + (1 - trust) * colour
+        if self.temporal and previous is not None:  # keep some of the previous frame, blended premultiplied
+            keep = torch.sigmoid(CARRY_PRIOR + CARRY_REACH * out[:, 7:8])  # (B, 1, S, S)
+            blended_alpha = keep * carried[:, 3:] + (1 - keep) * alpha
+            premultiplied = keep * carried[:, :3] + (1 - keep) * alpha * (person + 1) / 2
+            person = (2 * premultiplied / blended_alpha.clamp_min(1e-3) - 1).clamp(-1, 1)
+            alpha = blended_alpha
         return torch.cat([person, 2 * alpha - 1], dim=1)  # (B, 4, S, S)

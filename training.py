@@ -171,10 +171,14 @@ class Batch:
     background: torch.Tensor = None  # (B, 3, S, S) in [-1, 1]: the scene behind each crop; None if unknown
     drawings: torch.Tensor = None  # (B, 3, S, S) in [-1, 1]: the drawn skeletons a conditional critic
     # judges against, whatever the network's input; None unless the dataset was asked for them
+    previous: "Batch" = None  # the frame just before each of these (training on consecutive pairs), or None
+    motion: torch.Tensor = None  # (B, 2, S, S): where each pixel of these frames was in the previous ones
+    # (x, y in [-1, 1], grid_sample's convention); None without `previous`
 
     def to(self, device):
         return Batch(*(None if value is None else value.to(device)
-                       for value in (self.inputs, self.real, self.mask, self.background, self.drawings)))
+                       for value in (self.inputs, self.real, self.mask, self.background, self.drawings,
+                                     self.previous, self.motion)))
 
 
 def augmentation(rng, size):
@@ -198,6 +202,8 @@ class PairDataset:
     yields the same person moved a little. With `drawings`, each batch also carries the drawn
     skeletons (Batch.drawings): the inputs themselves when they are drawings, drawn per batch otherwise.
     """
+
+    frames_per_item = 1  # frames in one item of the dataset (a step takes batch_size frames' worth of items)
 
     def __init__(self, video_skeleton, indices, size, input_kind, augment=False, drawings=False):
         self.indices = list(indices)
@@ -233,12 +239,14 @@ class PairDataset:
         return Batch(inputs, images_to_tensor(images), masks_to_tensor(masks),
                      None if backgrounds is None else images_to_tensor(backgrounds), drawings)
 
-    def augmented(self, positions, rng):
+    def augmented(self, positions, rng, transforms=None):
         """(skeletons, images (B, S, S, 3), masks (B, S, S), backgrounds (B, S, S, 3) or None) of
-        the pairs, each shifted and scaled a little, all layers alike."""
+        the pairs, each shifted and scaled a little, all layers alike; `transforms`: the
+        `augmentation` of each pair, drawn from rng when not given."""
         skeletons, images, masks, backgrounds = [], [], [], []
-        for position in positions:
-            matrix, scale, shift = augmentation(rng, self.size)
+        if transforms is None:
+            transforms = [augmentation(rng, self.size) for _ in positions]
+        for position, (matrix, scale, shift) in zip(positions, transforms):
             warp = lambda image: cv2.warpAffine(image, matrix, (self.size, self.size), borderMode=cv2.BORDER_REFLECT)
             images.append(warp(self.images[position]))
             masks.append(warp(self.masks[position]))
@@ -400,10 +408,19 @@ class TrainedGenerator(Generator):
     def run_network(self, input_batches):
         """Batches of network inputs (an iterable, made one at a time) -> (person (N, S, S, 3) uint8
         BGR, alpha (N, S, S) float32 in [0, 1], or None if this generator does not composite)."""
+        return self.layers_of(self.network_output(inputs) for inputs in input_batches)
+
+    @torch.no_grad()
+    def network_output(self, inputs, *state):
+        """(B, 4, S, S) float32 of the network on a batch of its inputs (and whatever state it carries)."""
+        with autocast_for(self.device):
+            return self.network(inputs.to(self.device), *state).float()
+
+    def layers_of(self, outputs):
+        """Network outputs (B, 4, S, S), an iterable -> (person (N, S, S, 3) uint8 BGR, alpha (N, S, S)
+        float32 in [0, 1], or None if this generator does not composite)."""
         persons, alphas = [], []
-        for inputs in input_batches:
-            with autocast_for(self.device):
-                output = self.network(inputs.to(self.device)).float()  # (B, 4, S, S)
+        for output in outputs:
             persons.append(tensor_to_images(output[:, :3]))
             alphas.append(output[:, 3].add(1).div(2).clamp(0, 1).cpu().numpy())
         if not persons:
@@ -592,7 +609,8 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
               f"{method.size}x{method.size}, device {method.device}, {world_size} process(es), "
               f"batch {args.batch_size}, {parameter_summary(method)}")
     rng = np.random.default_rng(args.seed + 1000 * rank + progress["step"])
-    steps_per_epoch = len(epoch_batches(len(train_set), args.batch_size, 0, args.seed, rank, world_size))
+    items_per_step = max(1, args.batch_size // train_set.frames_per_item)  # a step sees batch_size frames
+    steps_per_epoch = len(epoch_batches(len(train_set), items_per_step, 0, args.seed, rank, world_size))
     budget = Budget(args, progress, steps_per_epoch, world_size)
     budget.update(progress["step"])
     last_save = time.time()
@@ -604,7 +622,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
     stop_reason = "epochs done"
     try:
         while progress["epoch"] < args.epochs:
-            batches = epoch_batches(len(train_set), args.batch_size, progress["epoch"], args.seed, rank, world_size)
+            batches = epoch_batches(len(train_set), items_per_step, progress["epoch"], args.seed, rank, world_size)
             bar = tqdm(batches, desc=f"epoch {progress['epoch'] + 1}/{args.epochs}", disable=None if rank == 0 else True, leave=False)  # bars on a terminal only
             totals, n_steps = {}, 0
             for positions in bar:
