@@ -354,8 +354,11 @@ def pose_figures(detected, skeletons):
 def temporal_figures(sequence, real, sequence_track, real_track):
     """EVALUATION.md section 3 of a generated sequence against the real one, each (T, S, S, 3)
     uint8 with the (T, 13, 2) pose track read in it."""
+    # jitter counts runs of detected frames only: the share detected says how much of the sequence it saw
+    detected = np.isfinite(np.asarray(sequence_track, dtype=np.float64)).all(axis=(1, 2))  # (T,)
     return {"tof": tof(sequence, real), "pose_jitter_px": jitter(sequence_track),
-            "pose_jitter_ratio": pose_jitter_ratio(sequence_track, real_track), "flicker": flicker(sequence),
+            "pose_jitter_ratio": pose_jitter_ratio(sequence_track, real_track),
+            "sequence_detection_rate": float(detected.mean()) if len(detected) else math.nan, "flicker": flicker(sequence),
             "flicker_ratio": flicker_ratio(sequence, real)}
 
 
@@ -379,7 +382,8 @@ def evaluate(video_skeleton, generators, frames, detector):
         pose, per_frame_pose = pose_figures([found for found, _ in readings], skeletons)
         # the real crops against themselves: every reference of EVALUATION.md, by definition
         temporal = {"tof": 0.0, "pose_jitter_px": jitter(real_tracks[size]), "pose_jitter_ratio": 1.0,
-                    "flicker": flicker(references[size]), "flicker_ratio": 1.0}
+                    "sequence_detection_rate": pose["detection_rate"], "flicker": flicker(references[size]),
+                    "flicker_ratio": 1.0}
         rows.append({"name": "real", "size": size, "ssim": 1.0, "ssim_person": 1.0, "ssim_background": 1.0,
                      "psnr": math.inf, "l1": 0.0, **pose, **temporal, "budget": None,
                      "per_frame": per_frame_pose, "images": references[size]})
@@ -440,7 +444,8 @@ IMAGE_COLUMNS = [("SSIM", "ssim", 3), ("person SSIM", "ssim_person", 3), ("backg
                  ("PSNR dB", "psnr", 2), ("L1", "l1", 4), ("detection rate", "detection_rate", 2),
                  ("joint error px", "joint_error_px", 1), ("median joint error px", "median_joint_error_px", 1)]
 TEMPORAL_COLUMNS = [("tOF px", "tof", 2), ("pose jitter px", "pose_jitter_px", 2),
-                    ("pose-jitter ratio", "pose_jitter_ratio", 2), ("flicker", "flicker", 2),
+                    ("pose-jitter ratio", "pose_jitter_ratio", 2), ("detection rate", "sequence_detection_rate", 2),
+                    ("flicker", "flicker", 2),
                     ("flicker ratio", "flicker_ratio", 2)]
 
 
@@ -565,7 +570,9 @@ def write_results(out, video_skeleton, frames, rows, elapsed):
                        "detection rate and joint error (13 joints, px of 256) from MediaPipe Pose (static image mode, "
                        "model complexity 1) on the image upscaled to 256 if smaller; section 3, on the frames in time "
                        "order generated with generate_sequence: tof (Farneback on grey 256x256, px of 256), "
-                       "pose_jitter_px and pose_jitter_ratio (to the real row's), flicker (0-255) and flicker_ratio",
+                       "pose_jitter_px and pose_jitter_ratio (to the real row's; runs of detected frames only), "
+                       "sequence_detection_rate (the share of those frames a pose is read in), flicker (0-255) and "
+                       "flicker_ratio",
         "rows": [{key: value for key, value in row.items() if key != "images"} for row in rows],
     }
     paths = [write_json(out / "results.json", content)]

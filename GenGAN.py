@@ -17,6 +17,13 @@ person masks. What generates is a running average of the generator's weights
 (training.update_average), steadier than the generator as it chases the critic.
 Generating needs the target's cache (data/cache/<target>/), where the exemplars and the scene are.
 
+`--temporal` makes it remember its previous frame: the generator also takes the frame it generated
+last, moved onto the new pose by the pose-guided warp between the two skeletons, and learns per pixel
+how much of it to keep (vid2vid's warped previous frame and blending mask); it trains on pairs of
+consecutive frames, the second generated from the first, against a second critic that judges the
+pair with its two poses (Everybody Dance Now's temporal discriminator). A sequence (DanceDemo,
+Evaluate's section 3) is then generated one frame after the other; a frame on its own as before.
+
 `--input vector` is the course's GAN from the 26-D reduced skeleton instead: a DCGAN-style generator
 (networks.VectorDecoder: a linear layer to 4x4, then upsampling convolutions) without an exemplar,
 against the same critic (which still sees the drawn skeleton), losses, weight average and loop.
@@ -24,6 +31,7 @@ It is saved as "gan-vector" (data/models/<target>/gan-vector.pt) and loads throu
 
     python GenGAN.py ../shared/data/taichi2.mp4 --minutes 20          # train (128x128 on CPU)
     python GenGAN.py ../shared/data/taichi2.mp4 --input vector --minutes 20  # from the 26-D vector
+    python GenGAN.py ../shared/data/taichi2.mp4 --temporal --minutes 20  # remembers its previous frame
     python GenGAN.py ../shared/data/taichi2.mp4 --resume --minutes 10  # continue the same run
     python GenGAN.py ../shared/data/taichi2.mp4 --size 256 --dry-run   # one batch end to end
     torchrun --nproc_per_node=2 GenGAN.py VIDEO --minutes 20           # data-parallel training

@@ -30,7 +30,7 @@ from paths import REPO_ROOT
 from training import AVERAGE, Batch, autocast_for, pick_device, unwrap, update_average
 from VideoSkeleton import VideoSkeleton
 
-GENERATORS = ("vanilla-vector", "vanilla-image", "gan")
+GENERATORS = ("vanilla-vector", "vanilla-image", "gan", "gan-temporal")  # gan-temporal: GenGAN.py --temporal
 TRAIN_BATCH = 8
 INFERENCE_BATCHES = (1, 16)
 TARGETS = {  # the issue's speed targets: (generator, size, figure) -> minimum
@@ -42,8 +42,9 @@ TARGETS = {  # the issue's speed targets: (generator, size, figure) -> minimum
 def build_method(name, size, device, target):
     """The training method of a generator, with its script's default options, for `target` (a
     VideoSkeleton: whether its scene is registered decides whether the method composites)."""
-    if name == "gan":
-        return GenGAN.GANTraining(size, device, GenGAN.parse_args(["x"]), target)
+    if name in ("gan", "gan-temporal"):
+        options = ["x", "--temporal"] if name == "gan-temporal" else ["x"]
+        return GenGAN.GANTraining(size, device, GenGAN.parse_args(options), target)
     variant = name.split("-")[1]
     return GenVanillaNN.VanillaTraining(size, device, GenVanillaNN.parse_args(["x", "--variant", variant]), target)
 
@@ -52,10 +53,20 @@ def uses_exemplars(method):
     return bool(method.model_args.get("exemplar"))
 
 
-def random_batch(method, batch_size):
+def is_temporal(method):
+    return bool(method.model_args.get("temporal"))
+
+
+def random_batch(method, batch_size, training=False):
     """A training Batch of random values on the method's device: inputs (B, 26), (B, 3, S, S) or, with
     exemplars, (B, 3 + 3r^2 + 3, S, S); real crops, backgrounds and drawn skeletons (B, 3, S, S) in [-1, 1]
-    (the drawings where the method asks for them); masks in [0, 1]."""
+    (the drawings where the method asks for them); masks in [0, 1]. A temporal GAN trains on B / 2 pairs
+    of frames (training=True): the Batch of the second frames, with the first ones and the motion."""
+    if training and is_temporal(method):
+        pairs = random_batch(method, batch_size // 2)
+        pairs.previous = random_batch(method, batch_size // 2)
+        pairs.motion = torch.rand(batch_size // 2, 2, method.size, method.size, device=method.device) * 2 - 1
+        return pairs
     size, device = method.size, method.device
     channels = ExemplarWarper.input_channels(method.model_args["exemplar_scale"]) if uses_exemplars(method) else 3
     shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
@@ -78,12 +89,14 @@ def speed(name, size, device, quick, target):
     torch.manual_seed(0)
     method = build_method(name, size, device, target)
     sync = synchronizer(device)
-    batch = random_batch(method, TRAIN_BATCH)
+    batch = random_batch(method, TRAIN_BATCH, training=True)
     asked, exemplar = torch.rand(2, TRAIN_BATCH, 13, 2)
 
     def train_step():
         if uses_exemplars(method):  # each batch's warp grids are computed as the batch is made
             GenGAN.pose_guided_grid(asked, exemplar, size)
+        if is_temporal(method):  # and the motion between the frames of each pair
+            GenGAN.pose_guided_grid(asked[:TRAIN_BATCH // 2], exemplar[:TRAIN_BATCH // 2], size)
         method.training_step(batch)
         if AVERAGE in method.networks:  # the GAN's weight average is updated after each step
             update_average(method.networks[AVERAGE], method.networks["generator"], step=1000)
@@ -101,12 +114,16 @@ def speed(name, size, device, quick, target):
     for batch_size in INFERENCE_BATCHES:
         inputs = random_batch(method, batch_size).inputs
         asked, exemplar = torch.rand(2, batch_size, 13, 2)
+        # a temporal GAN's frame in a sequence also takes the previous frame and the motion to it
+        state = (torch.rand(batch_size, 6, size, size, device=device) * 2 - 1,) if is_temporal(method) else ()
 
         def infer():
             if uses_exemplars(method):  # the exemplar's warp grid is computed per frame too
                 GenGAN.pose_guided_grid(asked, exemplar, size)
+            if is_temporal(method):  # and the motion from the previous frame
+                GenGAN.pose_guided_grid(asked, exemplar, size)
             with torch.no_grad(), autocast_for(device):
-                generator(inputs)
+                generator(inputs, *state)
 
         repeats = (5 if quick else 20) if batch_size == 1 else (2 if quick else 5)
         row[f"infer_fps_{batch_size}"] = batch_size / median_seconds(infer, repeats, warmup=1, synchronize=sync)
@@ -168,7 +185,7 @@ def training_memory(name, size, device_name, steps, target):
     device = pick_device(device_name)
     torch.manual_seed(0)
     method = build_method(name, size, device, VideoSkeleton(target, verbose=False))
-    batch = random_batch(method, TRAIN_BATCH)
+    batch = random_batch(method, TRAIN_BATCH, training=True)
     before = peak_resident_mb()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -20,19 +20,26 @@ if [ "${1:-all}" = all ]; then
   $PY GenVanillaNN.py $TARGET --variant image --size 128 --epochs 20
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --checkpoint "$MODELS/gan-256.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 1 --checkpoint "$MODELS/gan-256-seed1.pt"
+  # the temporal GAN, the same 808 steps of 8 frames (4 epochs of 4 consecutive pairs per step)
+  $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --checkpoint "$MODELS/gan-256-temporal.pt"
 fi
 
 # Held-out quality: nearest neighbour and the GAN at 256, the vanilla networks at 128.
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed1.pt" --out out/eval/taichi2-256-seed1
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
+$PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256-temporal.pt" --out out/eval/taichi2-256-temporal
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
-for gen in nearest vanilla-vector vanilla-image gan; do
-  video=out/transfer/karate1_to_taichi2_${gen}.mp4
-  checkpoint=$([ $gen = gan ] && echo "--checkpoint $MODELS/gan-256.pt" || true)
-  $PY DanceDemo.py $SOURCE --target $TARGET --gen $gen $checkpoint --out "$video"
-  $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${gen}"
+for run in nearest vanilla-vector vanilla-image gan gan-temporal; do
+  video=out/transfer/karate1_to_taichi2_${run}.mp4
+  case $run in
+    gan) options="--gen gan --checkpoint $MODELS/gan-256.pt" ;;
+    gan-temporal) options="--gen gan --checkpoint $MODELS/gan-256-temporal.pt" ;;
+    *) options="--gen $run" ;;
+  esac
+  $PY DanceDemo.py $SOURCE --target $TARGET $options --out "$video"
+  $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}"
 done
 
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.

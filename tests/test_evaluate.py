@@ -124,9 +124,11 @@ def test_figures_are_sane_and_the_budget_is_recorded(evaluation, synthetic_targe
         assert 0 <= row["ssim_person"] < 1 and 0 <= row["ssim_background"] <= 1  # section 1
         assert row["tof"] > 0 and row["flicker_ratio"] > 0 and row["flicker"] > 0  # section 3
         assert row["pose_jitter_ratio"] is None or row["pose_jitter_ratio"] > 0  # None: too few frames read
+        assert 0 <= row["sequence_detection_rate"] <= 1
     real = rows["real"]
     assert (real["ssim"], real["ssim_person"], real["ssim_background"], real["l1"]) == (1.0, 1.0, 1.0, 0.0)
     assert (real["tof"], real["pose_jitter_ratio"], real["flicker_ratio"]) == (0.0, 1.0, 1.0)
+    assert real["sequence_detection_rate"] == real["detection_rate"]
     assert rows["real"]["detection_rate"] == 1.0
     real_errors = [frame["joint_error_px"] for frame in rows["real"]["per_frame"]]
     assert rows["real"]["median_joint_error_px"] == pytest.approx(np.median(real_errors))

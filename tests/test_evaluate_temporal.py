@@ -76,6 +76,19 @@ def test_pose_jitter_ratio_is_one_for_the_same_track_and_grows_with_shaking():
     assert math.isnan(Evaluate.pose_jitter_ratio(real, np.full_like(real, np.nan)))  # nothing read in the real frames
 
 
+def test_a_sequence_read_in_fewer_frames_says_so_beside_its_jitter():
+    """Jitter counts runs of detected frames only: a sequence whose person is lost in some frames
+    reports the share it was read in, so a steadier figure over fewer frames shows as such."""
+    t = np.arange(12, dtype=np.float64)[:, None, None]
+    real_track = np.concatenate([2 * t, t], axis=2).repeat(13, axis=1)  # (12, 13, 2)
+    lost = real_track.copy()
+    lost[[3, 7, 8]] = np.nan
+    frames = moving_blob_sequence(12)
+    figures = Evaluate.temporal_figures(frames, frames, lost, real_track)
+    assert figures["sequence_detection_rate"] == pytest.approx(9 / 12)
+    assert Evaluate.temporal_figures(frames, frames, real_track, real_track)["sequence_detection_rate"] == 1.0
+
+
 # --- section 4: the background of a scene video ------------------------------------------------------
 def test_a_pasted_mask_is_clipped_at_the_frame_and_dilated_by_a_32nd_of_the_side():
     alpha = np.full((32, 32), 255, np.uint8)
