@@ -230,39 +230,52 @@ def motion_grids(joints, previous_joints, size):
     return pose_guided_grid(torch.as_tensor(joints), torch.as_tensor(previous_joints), size)
 
 
-class ConsecutiveExemplarPairs(ExemplarPairs):
-    """Training frames two by two, a frame and the one after it, for the temporal GAN: an item is a
-    pair of consecutive frames (Batch.previous holds the first ones, Batch.motion the pose-guided
-    motion between the two). Both frames of a pair get the same augmentation; they share their
-    exemplar half of the time and each draw their own otherwise, so the network also learns to
-    carry a sequence across a change of exemplar."""
+class ConsecutiveExemplarRuns(ExemplarPairs):
+    """Training frames in runs of `run_length` consecutive frames, for the temporal GAN. The last two
+    of a run are the pair the losses judge; the frames before them are generated first, without
+    gradients, so that the pair's first frame is made from a carried frame as in a real sequence
+    (trained only from frames generated on their own, the network never sees its own carried output,
+    and in a long sequence that output drifts). An item is a run: the Batch of its last frames, whose
+    `previous` is the Batch of the frames before, and so on; each Batch's `motion` is the pose-guided
+    motion from the frames before it. All frames of a run get the same augmentation; each frame shares
+    the last frame's exemplar half of the time and draws its own otherwise, so the network also learns
+    to carry a sequence across a change of exemplar."""
 
-    frames_per_item = 2
+    frames_per_item = 2  # frames with losses per item (a step sees batch_size of them)
 
-    def __init__(self, video_skeleton, indices, size, bank, augment=False):
+    def __init__(self, video_skeleton, indices, size, bank, run_length=2, augment=False):
         super().__init__(video_skeleton, indices, size, bank, training=True, augment=augment)
+        if run_length < 2:
+            raise ValueError(f"a run needs at least 2 frames, not {run_length}")
+        self.run_length = run_length
         frame_numbers = np.asarray(video_skeleton.meta["frame_indices"])[self.indices]  # (N,) in the video
         steps = np.diff(frame_numbers)
-        step = np.median(steps) if len(steps) else 1
-        self.starts = np.flatnonzero(steps == step)  # positions whose next position is the next frame
+        next_is_next = steps == (np.median(steps) if len(steps) else 1)  # (N - 1,) position p + 1 is frame p's next
+        windows = np.lib.stride_tricks.sliding_window_view(next_is_next, run_length - 1) if len(steps) >= run_length - 1 \
+            else np.zeros((0, run_length - 1), bool)
+        self.starts = np.flatnonzero(windows.all(axis=1))  # positions that begin a run of consecutive frames
 
     def __len__(self):
         return len(self.starts)
 
     def batch(self, items, rng=None):
-        first, second = self.starts[items], self.starts[items] + 1
-        transforms = self.transforms(len(items), rng)  # one per pair, both frames alike
-        choices = (rng.integers(self.exemplars.shape[1], size=(2, len(items))) if rng is not None
-                   else np.zeros((2, len(items)), dtype=np.int64))
-        own = self.exemplars[second, choices[1]]
-        shared = rng.random(len(items)) < 0.5 if rng is not None else np.ones(len(items), bool)
-        exemplars = [np.where(shared, own, self.exemplars[first, choices[0]]), own]
-        (previous, skeletons_before), (current, skeletons) = (
-            self.frames(positions, exemplar_frames, transforms) for positions, exemplar_frames in zip((first, second), exemplars))
-        joints = lambda frames: np.stack([skeleton.joints() for skeleton in frames])  # (B, 13, 2)
-        current.previous = previous
-        current.motion = motion_grids(joints(skeletons), joints(skeletons_before), self.size)
-        return current
+        n_runs = len(items)
+        transforms = self.transforms(n_runs, rng)  # one per run, all its frames alike
+        positions = [self.starts[items] + k for k in range(self.run_length)]  # earliest first
+        choices = (rng.integers(self.exemplars.shape[1], size=(self.run_length, n_runs)) if rng is not None
+                   else np.zeros((self.run_length, n_runs), dtype=np.int64))
+        last = self.exemplars[positions[-1], choices[-1]]
+        shared = (rng.random((self.run_length, n_runs)) < 0.5 if rng is not None
+                  else np.ones((self.run_length, n_runs), bool))
+        batch, joints_before = None, None
+        for k, frame_positions in enumerate(positions):
+            exemplars = last if k == self.run_length - 1 else np.where(shared[k], last, self.exemplars[frame_positions, choices[k]])
+            frames, skeletons = self.frames(frame_positions, exemplars, transforms)
+            joints = np.stack([skeleton.joints() for skeleton in skeletons])  # (B, 13, 2)
+            if batch is not None:
+                frames.previous, frames.motion = batch, motion_grids(joints, joints_before, self.size)
+            batch, joints_before = frames, joints
+        return batch
 
 
 def gaussian_window(size=11, sigma=1.5):
@@ -357,6 +370,7 @@ class GANTraining(TrainingMethod):
         self.weights = {"l1": args.l1_weight, "feature": args.feature_weight, "ssim": args.ssim_weight,
                         "mask": args.mask_weight, "temporal": args.temporal_weight}
         self.temporal = self.model_args.get("temporal", False)
+        self.run_length = args.temporal_run
         generator = build_generator(size, self.model_args).to(device)
         critics = {"discriminator": PatchDiscriminator(base_channels=self.model_args["disc_channels"]).to(device)}
         if self.temporal:  # Everybody Dance Now's temporal critic: two consecutive frames and their two poses
@@ -376,24 +390,32 @@ class GANTraining(TrainingMethod):
             return super().make_datasets(video_skeleton, train_ids, validation_ids, augment)
         bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
                             self.model_args["exemplar_scale"])
-        training_pairs = (ConsecutiveExemplarPairs(video_skeleton, train_ids, self.size, bank, augment=augment)
+        training_pairs = (ConsecutiveExemplarRuns(video_skeleton, train_ids, self.size, bank, self.run_length, augment)
                           if self.temporal else ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment))
         return training_pairs, ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False)
 
     @staticmethod
     def generate_frames(generator, batch):
-        """(the Batch of every frame generated, the generator's output on them (F, 4, S, S)). With
-        consecutive pairs (batch.previous), the first frames are generated on their own and the second
-        ones from them, as a sequence is generated: F = 2B, the first frames first."""
+        """(the Batch of the frames the losses judge, the generator's output on them (F, 4, S, S)). For
+        runs of consecutive frames (batch.previous, see ConsecutiveExemplarRuns) the frames are generated
+        in order, each from the one before, as a sequence is generated; the losses judge the last two
+        (F = 2B, the first of the pair first), the ones before them only give the state, without gradients."""
         if batch.previous is None:
             return batch, generator(batch.inputs)
-        before = generator(batch.previous.inputs)  # (B, 4, S, S)
-        now = generator(batch.inputs, torch.cat([before, batch.motion.to(before.dtype)], dim=1))  # (B, 4, S, S)
-        frames = Batch(*(torch.cat([first, second]) if first is not None else None
-                         for first, second in zip((batch.previous.inputs, batch.previous.real, batch.previous.mask,
-                                                   batch.previous.background, batch.previous.drawings),
-                                                  (batch.inputs, batch.real, batch.mask, batch.background, batch.drawings))))
-        return frames, torch.cat([before, now])
+        run = [batch]
+        while run[0].previous is not None:
+            run.insert(0, run[0].previous)  # earliest first
+        output = None
+        for k, frames in enumerate(run):
+            with torch.set_grad_enabled(torch.is_grad_enabled() and k >= len(run) - 2):
+                state = () if output is None else (torch.cat([output, frames.motion.to(output.dtype)], dim=1),)
+                output = generator(frames.inputs, *state)  # (B, 4, S, S)
+            if k == len(run) - 2:
+                before = output
+        pair = Batch(*(torch.cat([first, second]) if first is not None else None
+                       for first, second in zip((run[-2].inputs, run[-2].real, run[-2].mask, run[-2].background, run[-2].drawings),
+                                                (batch.inputs, batch.real, batch.mask, batch.background, batch.drawings))))
+        return pair, torch.cat([before, output])
 
     @staticmethod
     def as_pairs(images):
@@ -404,7 +426,7 @@ class GANTraining(TrainingMethod):
     def training_step(self, batch):
         """batch.inputs: (B, 26) or (B, 3 or 3 + 3r^2 + 3, S, S), the drawn pose first (then the exemplar);
         batch.drawings (B, 3, S, S), images (B, 3, S, S) in [-1, 1]; for the temporal GAN, batch.previous
-        and batch.motion: the frames before (see ConsecutiveExemplarPairs). Returns the step's losses."""
+        and batch.motion: the frames before (see ConsecutiveExemplarRuns). Returns the step's losses."""
         generator, discriminator = self.networks["generator"], self.networks["discriminator"]
         critics = [name for name in ("discriminator", "temporal_discriminator") if name in self.networks]
         with autocast_for(self.device):
@@ -543,7 +565,12 @@ def parse_args(argv=None):
                              "how much of it to keep; trained on consecutive frames with a critic of frame pairs")
     parser.add_argument("--temporal-weight", type=float, default=1.0,
                         help="weight of the pair critic's adversarial loss (--temporal; default 1)")
+    parser.add_argument("--temporal-run", type=int, default=3, metavar="N",
+                        help="--temporal trains on runs of N consecutive frames: the losses judge the last two, "
+                             "the first made from the frames before it as in a sequence (default 3; 2: pairs only)")
     args = parser.parse_args(argv)
+    if args.temporal_run < 2:
+        parser.error(f"--temporal-run must be at least 2 (a pair), not {args.temporal_run}")
     if args.temporal and (args.input == "vector" or args.no_exemplar):
         parser.error("--temporal is an option of the exemplar GAN (not of --input vector nor --no-exemplar)")
     if args.input == "vector" and args.no_attention:

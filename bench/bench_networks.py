@@ -60,13 +60,18 @@ def is_temporal(method):
 def random_batch(method, batch_size, training=False):
     """A training Batch of random values on the method's device: inputs (B, 26), (B, 3, S, S) or, with
     exemplars, (B, 3 + 3r^2 + 3, S, S); real crops, backgrounds and drawn skeletons (B, 3, S, S) in [-1, 1]
-    (the drawings where the method asks for them); masks in [0, 1]. A temporal GAN trains on B / 2 pairs
-    of frames (training=True): the Batch of the second frames, with the first ones and the motion."""
+    (the drawings where the method asks for them); masks in [0, 1]. A temporal GAN trains on B / 2 runs
+    of consecutive frames (training=True): the Batch of their last frames, with the ones before and the
+    motion between them (GenGAN.ConsecutiveExemplarRuns)."""
     if training and is_temporal(method):
-        pairs = random_batch(method, batch_size // 2)
-        pairs.previous = random_batch(method, batch_size // 2)
-        pairs.motion = torch.rand(batch_size // 2, 2, method.size, method.size, device=method.device) * 2 - 1
-        return pairs
+        run = None
+        for _ in range(method.run_length):
+            frames = random_batch(method, batch_size // 2)
+            if run is not None:
+                frames.previous = run
+                frames.motion = torch.rand(batch_size // 2, 2, method.size, method.size, device=method.device) * 2 - 1
+            run = frames
+        return run
     size, device = method.size, method.device
     channels = ExemplarWarper.input_channels(method.model_args["exemplar_scale"]) if uses_exemplars(method) else 3
     shape = (batch_size, 26) if method.input_kind == "vector" else (batch_size, channels, size, size)
@@ -90,13 +95,15 @@ def speed(name, size, device, quick, target):
     method = build_method(name, size, device, target)
     sync = synchronizer(device)
     batch = random_batch(method, TRAIN_BATCH, training=True)
-    asked, exemplar = torch.rand(2, TRAIN_BATCH, 13, 2)
+    # the warp grids each batch computes as it is made: one per frame's exemplar, and for a temporal GAN's
+    # runs of consecutive frames (TRAIN_BATCH / 2 runs of run_length frames), one per motion between frames
+    runs = TRAIN_BATCH // 2
+    n_grids = runs * (2 * method.run_length - 1) if is_temporal(method) else TRAIN_BATCH if uses_exemplars(method) else 0
+    asked, exemplar = torch.rand(2, n_grids, 13, 2)
 
     def train_step():
-        if uses_exemplars(method):  # each batch's warp grids are computed as the batch is made
+        if n_grids:
             GenGAN.pose_guided_grid(asked, exemplar, size)
-        if is_temporal(method):  # and the motion between the frames of each pair
-            GenGAN.pose_guided_grid(asked[:TRAIN_BATCH // 2], exemplar[:TRAIN_BATCH // 2], size)
         method.training_step(batch)
         if AVERAGE in method.networks:  # the GAN's weight average is updated after each step
             update_average(method.networks[AVERAGE], method.networks["generator"], step=1000)

@@ -17,22 +17,54 @@ def identity_grid(batch, size):
     return torch.stack([x, y]).expand(batch, 2, size, size)
 
 
-def test_consecutive_pairs_are_a_frame_and_the_next_one(synthetic_target):
+def test_consecutive_runs_are_a_frame_and_the_ones_after_it(synthetic_target):
     train_ids, _ = split_indices(len(synthetic_target))
     bank = GenGAN.ExemplarBank(synthetic_target, train_ids, 64)
-    pairs = GenGAN.ConsecutiveExemplarPairs(synthetic_target, train_ids, 64, bank)
-    assert pairs.frames_per_item == 2 and len(pairs) == len(train_ids) - 1  # the synthetic clip has no cut
     frames = GenGAN.ExemplarPairs(synthetic_target, train_ids, 64, bank, training=True)
-    items = np.array([0, 5, 17])
-    batch = pairs.batch(items)
-    assert torch.equal(batch.previous.real, frames.batch(items).real)  # the first frames
-    assert torch.equal(batch.real, frames.batch(items + 1).real)  # and the frames right after them
     joints = lambda positions: torch.from_numpy(synthetic_target.reduced()[np.asarray(train_ids)[positions]].reshape(-1, 13, 2))
-    assert torch.allclose(batch.motion, GenGAN.pose_guided_grid(joints(items + 1), joints(items), 64))
-    augmented = pairs.__class__(synthetic_target, train_ids, 64, bank, augment=True).batch(items, np.random.default_rng(0))
-    assert not torch.equal(augmented.real, batch.real)  # shifted and scaled, and the two frames alike:
+    items = np.array([0, 5, 17])
+    for run_length in (2, 3):
+        runs = GenGAN.ConsecutiveExemplarRuns(synthetic_target, train_ids, 64, bank, run_length)
+        assert runs.frames_per_item == 2 and len(runs) == len(train_ids) - run_length + 1  # the synthetic clip has no cut
+        batch = runs.batch(items)
+        chain = [batch]
+        while chain[0].previous is not None:
+            chain.insert(0, chain[0].previous)
+        assert len(chain) == run_length and chain[0].motion is None
+        for offset, frames_at in enumerate(chain):  # the run's frames, one after the other
+            assert torch.equal(frames_at.real, frames.batch(items + offset).real)
+            if offset:  # and the motion from each to the next
+                assert torch.allclose(frames_at.motion, GenGAN.pose_guided_grid(joints(items + offset), joints(items + offset - 1), 64))
+    augmented = GenGAN.ConsecutiveExemplarRuns(synthetic_target, train_ids, 64, bank, 3, augment=True).batch(
+        items, np.random.default_rng(0))
+    assert not torch.equal(augmented.real, batch.real)  # shifted and scaled, and the frames of a run alike:
     # the backgrounds of a still camera's consecutive frames stay the same image
-    assert torch.allclose(augmented.previous.background, augmented.background, atol=0.02)
+    assert torch.allclose(augmented.previous.previous.background, augmented.background, atol=0.02)
+
+
+def test_a_run_gives_the_losses_its_last_pair_and_gradients_only_there(synthetic_target):
+    torch.manual_seed(0)
+    method = GenGAN.GANTraining(64, torch.device("cpu"), options(GenGAN, "video", "--temporal", "--temporal-run", 3),
+                                synthetic_target)
+    train_ids, validation_ids = split_indices(len(synthetic_target))
+    runs, _ = method.make_datasets(synthetic_target, train_ids, validation_ids)
+    batch = runs.batch(np.arange(4))
+    generator = method.networks["generator"]
+    with_gradients = []
+    hook = generator.register_forward_pre_hook(lambda module, inputs: with_gradients.append(torch.is_grad_enabled()))
+    pair, output = method.generate_frames(generator, batch)
+    hook.remove()
+    assert with_gradients == [False, True, True]  # the run's first frames only give the state
+    assert output.shape == (8, 4, 64, 64) and output.requires_grad
+    assert torch.equal(pair.real, torch.cat([batch.previous.real, batch.real]))
+    # the frames are generated in order, each from the one before
+    generator.eval()  # batch norm: the same statistics in both passes
+    with torch.no_grad():
+        first = generator(batch.previous.previous.inputs)
+        second = generator(batch.previous.inputs, torch.cat([first, batch.previous.motion], dim=1))
+        third = generator(batch.inputs, torch.cat([second, batch.motion], dim=1))
+        _, again = method.generate_frames(generator, batch)
+    assert torch.allclose(again, torch.cat([second, third]), atol=1e-6)
 
 
 def test_carried_layers_move_the_previous_frame_by_the_motion():
@@ -75,9 +107,9 @@ def test_temporal_gan_trains_and_carries_its_previous_frame_through_a_sequence(s
     method = GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target)
     train(method, synthetic_target, args)
     saved = load_checkpoint(checkpoint, "gan")
-    n_pairs = len(split_indices(len(synthetic_target))[0]) - 1
+    n_runs = len(split_indices(len(synthetic_target))[0]) - 2  # runs of 3 frames, by default
     assert saved["model_args"]["temporal"] and "temporal_discriminator" in saved["networks"]
-    assert saved["progress"]["step"] == n_pairs // 4  # a step sees 8 frames: 4 pairs
+    assert saved["progress"]["step"] == n_runs // 4  # a step sees 8 frames with losses: 4 pairs
     assert {"d_pairs", "g_pairs"} <= set(saved["progress"]["history"][-1])
 
     generator = GenGAN.GenGAN(synthetic_target, checkpoint)
