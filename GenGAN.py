@@ -43,7 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from GenNearest import GenNearest
+from GenNearest import GenNearest, dissolve_layers, dissolves
 from networks import ExemplarWarper, PatchDiscriminator, UNet, VectorDecoder
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso
 from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
@@ -526,10 +526,14 @@ class GenGAN(TrainedGenerator):
         return self.model_args.get("temporal", False)
 
     def generate_layers(self, skeletons, sequence=False, batch_size=32):
-        """As TrainedGenerator's; a temporal GAN generates a sequence one frame after the other, each
-        frame from the previous one moved onto its pose (the first from nothing)."""
-        if not (sequence and self.temporal):
+        """As TrainedGenerator's, but for a sequence: a temporal GAN generates it one frame after the
+        other, each frame from the previous one moved onto its pose (the first from nothing); the
+        frame-by-frame GAN dissolves across each jump of its exemplar path, the exemplar it left
+        playing on for a few frames (GenNearest.dissolves), so a change of exemplar is not a pop."""
+        if not (sequence and self.bank is not None):
             return super().generate_layers(skeletons, sequence, batch_size)
+        if not self.temporal:
+            return self.dissolved_sequence(skeletons, batch_size)
         plan = self.plan(skeletons, sequence)
         joints = torch.from_numpy(np.stack([skeleton.joints() for skeleton in skeletons])) if skeletons else None
 
@@ -541,6 +545,16 @@ class GenGAN(TrainedGenerator):
                 previous = self.network_output(self.network_inputs([skeleton], plan[t:t + 1]), *state)
                 yield previous
         return self.layers_of(outputs())
+
+    def dissolved_sequence(self, skeletons, batch_size=32):
+        """(person, alpha) of a sequence by the frame-by-frame network, dissolved across exemplar jumps."""
+        exemplars = self.plan(skeletons, sequence=True)  # (N,)
+        generate = lambda poses, frames: self.run_network(
+            self.network_inputs(poses[start:start + batch_size], frames[start:start + batch_size])
+            for start in range(0, len(poses), batch_size))
+        fades = dissolves(exemplars, self.bank.frame_ids, self.bank.nearest.dissolve_frames)
+        left_behind = generate([skeletons[t] for t, _, _ in fades], np.array([old for _, old, _ in fades], dtype=np.int64))
+        return dissolve_layers(*generate(skeletons, exemplars), fades, *left_behind)
 
 
 def parse_args(argv=None):

@@ -4,7 +4,9 @@ Poses are compared after moving the hip centre to the origin and dividing by the
 so a source dancer standing elsewhere in the frame, or nearer the camera, still finds the right
 pose. `generate` picks each frame on its own; `generate_sequence` picks, among the k nearest
 target frames of every driving pose, the path that keeps playing the target's frames in order
-unless the pose really asks for a jump (Viterbi), so a video does not flicker between distant frames.
+unless the pose really asks for a jump (Viterbi), so a video does not flicker between distant frames;
+where it does jump, the clip it leaves plays on for DISSOLVE_FRAMES frames while the new one fades in
+(a cross-dissolve), so a jump is not a pop.
 
     python GenNearest.py ../shared/data/taichi2.mp4        # index the training split, check on validation
     python GenNearest.py data/cache/taichi2-3a68617516 --k 16 --out out/nearest_check.png
@@ -29,6 +31,8 @@ from video_io import image_grid
 # 30 fps video typically differ by 0.01-0.05, so a jump costs about as much as being a couple of
 # frames' worth of motion away from the asked pose.
 JUMP_COST = 0.05
+DISSOLVE_FRAMES = 3  # a jump of the sequence path dissolves over this many frames (0.1 s at 30 fps): the
+# optical flow of the held-out sequence comes nearer the real one, without holding frames any longer
 MIN_TORSO = 1e-6  # guards the division for a degenerate skeleton whose shoulders sit on its hips
 
 
@@ -127,6 +131,42 @@ def smoothest_path(distances, frame_ids, jump_cost):
     return path
 
 
+def dissolves(frame_ids, indexed, n_frames=DISSOLVE_FRAMES):
+    """Where a path through the target's frames jumps (anything but holding or stepping one frame on),
+    the n_frames frames from the jump become a cross-dissolve: [(position t, the frame the path left
+    playing on there, the new frame's weight)], the left clip playing on (the frame left + 1, + 2, ...)
+    while its frames are `indexed`, the weight rising 1/(n+1), 2/(n+1), ... n/(n+1)."""
+    frame_ids = np.asarray(frame_ids)
+    indexed = set(np.asarray(indexed).tolist())
+    plan, left, jumped_at = [], None, None
+    for t in range(1, len(frame_ids)):
+        if frame_ids[t] - frame_ids[t - 1] not in (0, 1):
+            left, jumped_at = int(frame_ids[t - 1]), t
+        if jumped_at is None or t - jumped_at >= n_frames:
+            continue
+        since = t - jumped_at
+        if left + since + 1 in indexed:
+            plan.append((t, left + since + 1, (since + 1) / (n_frames + 1)))
+    return plan
+
+
+def dissolve_layers(person, alpha, fades, old_person, old_alpha):
+    """A sequence's layers (person (N, S, S, 3) uint8, alpha (N, S, S) float32 or None) with the
+    `dissolves` fades applied: old_person (F, S, S, 3), old_alpha (F, S, S) or None are the layers of
+    the clip left behind at each fade. Blended premultiplied by the alphas (without alphas, the crops
+    themselves); returns new arrays (person, alpha)."""
+    person, alpha = person.copy(), None if alpha is None else alpha.copy()
+    for (t, _, weight), left_person, left_alpha in zip(fades, old_person, old_alpha if alpha is not None else [None] * len(fades)):
+        if alpha is None:
+            person[t] = np.round(weight * person[t] + (1 - weight) * left_person.astype(np.float32)).astype(np.uint8)
+            continue
+        blended_alpha = weight * alpha[t] + (1 - weight) * left_alpha  # (S, S)
+        premultiplied = weight * alpha[t][..., None] * person[t] + (1 - weight) * left_alpha[..., None] * left_person
+        person[t] = np.clip(np.round(premultiplied / np.maximum(blended_alpha, 1e-3)[..., None]), 0, 255).astype(np.uint8)
+        alpha[t] = blended_alpha
+    return person, alpha
+
+
 class GenNearest(Generator):
     """Generate the target's image for a pose by showing its frame with the nearest pose.
 
@@ -139,10 +179,12 @@ class GenNearest(Generator):
 
     name = "nearest"
 
-    def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0):
+    def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0,
+                 dissolve_frames=DISSOLVE_FRAMES):
         self.target = video_skeleton
         self.k = k
         self.jump_cost = jump_cost
+        self.dissolve_frames = dissolve_frames
         n_frames = len(video_skeleton)
         self.frame_ids = np.arange(n_frames) if indices is None else np.unique(np.asarray(indices, dtype=np.int64))  # (M,)
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
@@ -170,12 +212,22 @@ class GenNearest(Generator):
 
     def generate_layers(self, skeletons, sequence=False):
         """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 in [0, 1]) before compositing:
-        the chosen frames' crops and their person masks; alpha None if the scene is unknown."""
-        frame_ids = self.choose_frames(skeletons) if sequence else self.nearest_frames(skeletons)
-        return self.layers(frame_ids)
+        the chosen frames' crops and their person masks; alpha None if the scene is unknown. A
+        sequence dissolves across the jumps of its path (`dissolved`)."""
+        if not sequence:
+            return self.layers(self.nearest_frames(skeletons))
+        frame_ids = self.choose_frames(skeletons)
+        return self.dissolved(frame_ids, *self.layers(frame_ids))
+
+    def dissolved(self, frame_ids, person, alpha):
+        """The layers of a sequence path (person (N, S, S, 3) uint8, alpha (N, S, S) or None) with each
+        jump turned into a cross-dissolve (`dissolves`): the frames the path left keep playing and fade
+        out as the new ones fade in."""
+        fades = dissolves(frame_ids, self.frame_ids, self.dissolve_frames)
+        return dissolve_layers(person, alpha, fades, *self.layers([old for _, old, _ in fades]))
 
     def layers(self, frame_ids):
-        frame_ids = np.asarray(frame_ids)
+        frame_ids = np.asarray(frame_ids, dtype=np.int64)
         crops = np.asarray(self.target.images[frame_ids])  # (N, S, S, 3)
         if not self.composites:
             return crops, None

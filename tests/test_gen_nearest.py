@@ -103,3 +103,31 @@ def test_placement_weight_prefers_the_body_standing_where_asked(target):
     for asked, expected in ((pose, 0), (moved, 1)):
         distances, positions = index.query(asked + 0.01, k=2)  # slightly off, as an asked pose is
         assert positions[0, 0] == expected and distances[0, 0] < 0.05 < distances[0, 1]
+
+
+def test_a_jump_of_the_sequence_path_is_a_cross_dissolve(target, generator):
+    """For DISSOLVE_FRAMES frames after a jump, the clip left behind plays on and fades out while the
+    new one fades in, premultiplied by their alphas; holds and steps forward are shown as they are."""
+    path = np.array([100, 101, 102, 400, 401, 402, 403, 404])
+    person, alpha = generator.layers(path)
+    dissolved_person, dissolved_alpha = generator.dissolved(path, person, alpha)
+    assert generator.dissolve_frames == 3
+    unchanged = [0, 1, 2, 6, 7]
+    assert np.array_equal(dissolved_person[unchanged], person[unchanged]) and np.array_equal(dissolved_alpha[unchanged], alpha[unchanged])
+    old_person, old_alpha = generator.layers([103, 104, 105])  # the clip left behind, playing on
+    for step, t in enumerate((3, 4, 5)):
+        weight = (step + 1) / 4  # of the new clip
+        expected_alpha = weight * alpha[t] + (1 - weight) * old_alpha[step]
+        assert np.allclose(dissolved_alpha[t], expected_alpha, atol=1e-6)
+        seen = expected_alpha > 0.5
+        expected = (weight * alpha[t][..., None] * person[t] + (1 - weight) * old_alpha[step][..., None] * old_person[step]
+                    ) / np.maximum(expected_alpha, 1e-3)[..., None]
+        assert np.abs(dissolved_person[t][seen] - expected[seen]).max() <= 0.5 + 1e-6  # rounded to uint8
+    # a sequence is its path's layers, dissolved
+    skeletons = [target.skeleton(i) for i in split_indices(len(target))[1]]
+    frames = generator.choose_frames(skeletons)
+    assert count_jumps(frames) > 0
+    sequence_person, sequence_alpha = generator.generate_layers(skeletons, sequence=True)
+    expected_person, expected_alpha = generator.dissolved(frames, *generator.layers(frames))
+    assert np.array_equal(sequence_person, expected_person) and np.array_equal(sequence_alpha, expected_alpha)
+    assert not np.array_equal(sequence_person, generator.layers(frames)[0])

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import GenGAN
+import GenNearest
 import GenVanillaNN
 from conftest import REPO_ROOT
 from networks import ExemplarWarper, VectorDecoder, composite
@@ -399,5 +400,22 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     # the exemplar search it was trained with, placement included, comes back with the checkpoint
     assert generator.bank.nearest.index.placement_weight == GenGAN.EXEMPLAR_PLACEMENT_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)
-    assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0],
-                          generator.run_network([generator.network_inputs(sequence, frames)])[0])
+    # a sequence follows that path, dissolving across its jumps with the exemplar it left playing on
+    fades = GenNearest.dissolves(frames, generator.bank.frame_ids, generator.bank.nearest.dissolve_frames)
+    left_behind = [(sequence[t], old) for t, old, _ in fades]
+    expected = GenNearest.dissolve_layers(
+        *generator.run_network([generator.network_inputs(sequence, frames)]), fades,
+        *generator.run_network([generator.network_inputs([pose for pose, _ in left_behind],
+                                                         np.array([old for _, old in left_behind]))] if fades else []))
+    assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0], expected[0])
+    # a path that jumps (from frame 12 to 30): three frames dissolve from the exemplar it left, playing on
+    path = np.array([10, 11, 12, 30, 31, 32, 33, 34])
+    generator.plan = lambda skeletons, sequence: path
+    person, alpha = generator.generate_layers(sequence[:8], sequence=True)
+    new_person, new_alpha = generator.run_network([generator.network_inputs(sequence[:8], path)])
+    old_person, old_alpha = generator.run_network([generator.network_inputs(sequence[3:6], np.array([13, 14, 15]))])
+    assert np.array_equal(person[[0, 1, 2, 6, 7]], new_person[[0, 1, 2, 6, 7]])
+    for step, t in enumerate((3, 4, 5)):
+        weight = (step + 1) / 4
+        assert np.allclose(alpha[t], weight * new_alpha[t] + (1 - weight) * old_alpha[step], atol=1e-6)
+        assert not np.array_equal(person[t], new_person[t])
