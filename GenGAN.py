@@ -61,6 +61,9 @@ EXEMPLAR_PLACEMENT_WEIGHT = 3.0  # the exemplar search also matches where the bo
 # (GenNearest.placement_features): the warp bends limbs well, but enlarging or moving the whole
 # body leaves images MediaPipe misreads. 3: a hip centre a tenth of the crop away, or a body 10 %
 # bigger, weighs like a pose about 0.3 torso lengths (RMS per joint) away.
+EXEMPLAR_DISSOLVE_FRAMES = 3  # in a sequence, a jump of the exemplar path dissolves over this many frames
+# (0.1 s at 30 fps), the exemplar left behind playing on: both are warped to the asked pose, so it is a
+# change of appearance, not a double person
 EXEMPLAR_SOURCE_SIZE = 256  # exemplars are sampled from crops this large (the cache's default crop)
 BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
 GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
@@ -552,7 +555,7 @@ class GenGAN(TrainedGenerator):
         generate = lambda poses, frames: self.run_network(
             self.network_inputs(poses[start:start + batch_size], frames[start:start + batch_size])
             for start in range(0, len(poses), batch_size))
-        fades = dissolves(exemplars, self.bank.frame_ids, self.bank.nearest.dissolve_frames)
+        fades = dissolves(exemplars, self.bank.frame_ids, EXEMPLAR_DISSOLVE_FRAMES)
         left_behind = generate([skeletons[t] for t, _, _ in fades], np.array([old for _, old, _ in fades], dtype=np.int64))
         return dissolve_layers(*generate(skeletons, exemplars), fades, *left_behind)
 

@@ -4,9 +4,10 @@ Poses are compared after moving the hip centre to the origin and dividing by the
 so a source dancer standing elsewhere in the frame, or nearer the camera, still finds the right
 pose. `generate` picks each frame on its own; `generate_sequence` picks, among the k nearest
 target frames of every driving pose, the path that keeps playing the target's frames in order
-unless the pose really asks for a jump (Viterbi), so a video does not flicker between distant frames;
-where it does jump, the clip it leaves plays on for DISSOLVE_FRAMES frames while the new one fades in
-(a cross-dissolve), so a jump is not a pop.
+unless the pose really asks for a jump (Viterbi), so a video does not flicker between distant frames.
+`dissolve_frames` > 0 turns each jump into a cross-dissolve (the clip it leaves plays on while the new
+one fades in); off by default, because two frames of the target rarely show the person at one place and
+size, and a dissolve between them is a double person (GenGAN dissolves its exemplars, warped to one pose).
 
     python GenNearest.py ../shared/data/taichi2.mp4        # index the training split, check on validation
     python GenNearest.py data/cache/taichi2-3a68617516 --k 16 --out out/nearest_check.png
@@ -31,8 +32,6 @@ from video_io import image_grid
 # 30 fps video typically differ by 0.01-0.05, so a jump costs about as much as being a couple of
 # frames' worth of motion away from the asked pose.
 JUMP_COST = 0.05
-DISSOLVE_FRAMES = 3  # a jump of the sequence path dissolves over this many frames (0.1 s at 30 fps): the
-# optical flow of the held-out sequence comes nearer the real one, without holding frames any longer
 MIN_TORSO = 1e-6  # guards the division for a degenerate skeleton whose shoulders sit on its hips
 
 
@@ -131,7 +130,7 @@ def smoothest_path(distances, frame_ids, jump_cost):
     return path
 
 
-def dissolves(frame_ids, indexed, n_frames=DISSOLVE_FRAMES):
+def dissolves(frame_ids, indexed, n_frames):
     """Where a path through the target's frames jumps (anything but holding or stepping one frame on),
     the n_frames frames from the jump become a cross-dissolve: [(position t, the frame the path left
     playing on there, the new frame's weight)], the left clip playing on (the frame left + 1, + 2, ...)
@@ -180,7 +179,7 @@ class GenNearest(Generator):
     name = "nearest"
 
     def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0,
-                 dissolve_frames=DISSOLVE_FRAMES):
+                 dissolve_frames=0):
         self.target = video_skeleton
         self.k = k
         self.jump_cost = jump_cost
@@ -212,8 +211,8 @@ class GenNearest(Generator):
 
     def generate_layers(self, skeletons, sequence=False):
         """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 in [0, 1]) before compositing:
-        the chosen frames' crops and their person masks; alpha None if the scene is unknown. A
-        sequence dissolves across the jumps of its path (`dissolved`)."""
+        the chosen frames' crops and their person masks; alpha None if the scene is unknown. With
+        dissolve_frames, a sequence dissolves across the jumps of its path (`dissolved`)."""
         if not sequence:
             return self.layers(self.nearest_frames(skeletons))
         frame_ids = self.choose_frames(skeletons)

@@ -20,8 +20,10 @@ if [ "${1:-all}" = all ]; then
   $PY GenVanillaNN.py $TARGET --variant image --size 128 --epochs 20
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --checkpoint "$MODELS/gan-256.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 1 --checkpoint "$MODELS/gan-256-seed1.pt"
-  # the temporal GAN, the same 808 steps of 8 frames (4 epochs of 4 consecutive pairs per step)
+  # the temporal GAN, the same 808 steps of 8 judged frames (4 epochs of 4 runs of 3 consecutive frames per step),
+  # and the same trained on pairs only (the first of each pair generated on its own)
   $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --checkpoint "$MODELS/gan-256-temporal.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --temporal-run 2 --checkpoint "$MODELS/gan-256-temporal-pairs.pt"
 fi
 
 # Held-out quality: nearest neighbour and the GAN at 256, the vanilla networks at 128.
@@ -29,6 +31,7 @@ $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-25
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed1.pt" --out out/eval/taichi2-256-seed1
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256-temporal.pt" --out out/eval/taichi2-256-temporal
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-pairs.pt" --out out/eval/taichi2-256-temporal-pairs
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
 for run in nearest vanilla-vector vanilla-image gan gan-temporal; do

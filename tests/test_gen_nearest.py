@@ -105,13 +105,14 @@ def test_placement_weight_prefers_the_body_standing_where_asked(target):
         assert positions[0, 0] == expected and distances[0, 0] < 0.05 < distances[0, 1]
 
 
-def test_a_jump_of_the_sequence_path_is_a_cross_dissolve(target, generator):
-    """For DISSOLVE_FRAMES frames after a jump, the clip left behind plays on and fades out while the
-    new one fades in, premultiplied by their alphas; holds and steps forward are shown as they are."""
+def test_a_jump_of_the_sequence_path_can_be_a_cross_dissolve(target, generator):
+    """With dissolve_frames, for that many frames after a jump the clip left behind plays on and fades
+    out while the new one fades in, premultiplied by their alphas; holds and steps forward are shown as
+    they are. By default a jump is a cut."""
+    dissolving = GenNearest(target, indices=generator.frame_ids, dissolve_frames=3)
     path = np.array([100, 101, 102, 400, 401, 402, 403, 404])
-    person, alpha = generator.layers(path)
-    dissolved_person, dissolved_alpha = generator.dissolved(path, person, alpha)
-    assert generator.dissolve_frames == 3
+    person, alpha = dissolving.layers(path)
+    dissolved_person, dissolved_alpha = dissolving.dissolved(path, person, alpha)
     unchanged = [0, 1, 2, 6, 7]
     assert np.array_equal(dissolved_person[unchanged], person[unchanged]) and np.array_equal(dissolved_alpha[unchanged], alpha[unchanged])
     old_person, old_alpha = generator.layers([103, 104, 105])  # the clip left behind, playing on
@@ -127,7 +128,8 @@ def test_a_jump_of_the_sequence_path_is_a_cross_dissolve(target, generator):
     skeletons = [target.skeleton(i) for i in split_indices(len(target))[1]]
     frames = generator.choose_frames(skeletons)
     assert count_jumps(frames) > 0
-    sequence_person, sequence_alpha = generator.generate_layers(skeletons, sequence=True)
-    expected_person, expected_alpha = generator.dissolved(frames, *generator.layers(frames))
+    sequence_person, sequence_alpha = dissolving.generate_layers(skeletons, sequence=True)
+    expected_person, expected_alpha = dissolving.dissolved(frames, *dissolving.layers(frames))
     assert np.array_equal(sequence_person, expected_person) and np.array_equal(sequence_alpha, expected_alpha)
     assert not np.array_equal(sequence_person, generator.layers(frames)[0])
+    assert np.array_equal(generator.generate_layers(skeletons, sequence=True)[0], generator.layers(frames)[0])
