@@ -251,6 +251,7 @@ class ConsecutiveExemplarRuns(ExemplarPairs):
         if run_length < 2:
             raise ValueError(f"a run needs at least 2 frames, not {run_length}")
         self.run_length = run_length
+        self.item_name = f"runs of {run_length} consecutive frames"
         frame_numbers = np.asarray(video_skeleton.meta["frame_indices"])[self.indices]  # (N,) in the video
         steps = np.diff(frame_numbers)
         next_is_next = steps == (np.median(steps) if len(steps) else 1)  # (N - 1,) position p + 1 is frame p's next

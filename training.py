@@ -204,6 +204,7 @@ class PairDataset:
     """
 
     frames_per_item = 1  # frames in one item of the dataset (a step takes batch_size frames' worth of items)
+    item_name = "pairs"  # what an item is, for the training log
 
     def __init__(self, video_skeleton, indices, size, input_kind, augment=False, drawings=False):
         self.indices = list(indices)
@@ -605,7 +606,7 @@ def train(method, video_skeleton, args, rank=0, world_size=1):
         log(rank, f"resumed {checkpoint_path} at epoch {progress['epoch']}, step {progress['step']}")
     config = {k: v for k, v in vars(args).items() if k not in ("legacy",)}
     config["device"] = str(method.device)  # the device actually used, also when chosen automatically
-    log(rank, f"{method.name}: {len(train_set)} training pairs, {len(validation_set)} held out, "
+    log(rank, f"{method.name}: {len(train_set)} training {train_set.item_name}, {len(validation_set)} held out, "
               f"{method.size}x{method.size}, device {method.device}, {world_size} process(es), "
               f"batch {args.batch_size}, {parameter_summary(method)}")
     rng = np.random.default_rng(args.seed + 1000 * rank + progress["step"])

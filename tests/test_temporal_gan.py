@@ -1,4 +1,4 @@
-"""The temporal GAN (GenGAN.py --temporal): consecutive training pairs, a generator that keeps what it
+"""The temporal GAN (GenGAN.py --temporal): training on runs of consecutive frames, a generator that keeps what it
 learns to keep of its previous frame, and a sequence generated one frame after the other."""
 import numpy as np
 import torch
