@@ -3,7 +3,7 @@
 # target, evaluate every generator on its held-out frames, transfer the real source onto it with each
 # generator and measure the transfers.
 #
-#   bash bench/quality.sh            # everything (about an hour on an idle 2-core CPU)
+#   bash bench/quality.sh            # everything (about two hours on an idle 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
 # Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
