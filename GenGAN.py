@@ -553,12 +553,10 @@ class GenGAN(TrainedGenerator):
     def dissolved_sequence(self, skeletons, batch_size=32):
         """(person, alpha) of a sequence by the frame-by-frame network, dissolved across exemplar jumps."""
         exemplars = self.plan(skeletons, sequence=True)  # (N,)
-        generate = lambda poses, frames: self.run_network(
-            self.network_inputs(poses[start:start + batch_size], frames[start:start + batch_size])
-            for start in range(0, len(poses), batch_size))
         fades = dissolves(exemplars, self.bank.frame_ids, EXEMPLAR_DISSOLVE_FRAMES)
-        left_behind = generate([skeletons[t] for t, _, _ in fades], np.array([old for _, old, _ in fades], dtype=np.int64))
-        return dissolve_layers(*generate(skeletons, exemplars), fades, *left_behind)
+        left_behind = self.generate_planned([skeletons[t] for t, _, _ in fades],
+                                            np.array([old for _, old, _ in fades], dtype=np.int64), batch_size)
+        return dissolve_layers(*self.generate_planned(skeletons, exemplars, batch_size), fades, *left_behind)
 
 
 def parse_args(argv=None):

@@ -440,7 +440,10 @@ class TrainedGenerator(Generator):
     def generate_layers(self, skeletons, sequence=False, batch_size=32):
         """(person (N, S, S, 3) uint8 BGR, alpha (N, S, S) float32 or None) before compositing.
         sequence: the skeletons are the consecutive frames of one sequence."""
-        plan = self.plan(skeletons, sequence)
+        return self.generate_planned(skeletons, self.plan(skeletons, sequence), batch_size)
+
+    def generate_planned(self, skeletons, plan, batch_size=32):
+        """generate_layers for skeletons whose plan is already made (or None), batch by batch."""
         return self.run_network(
             self.network_inputs(skeletons[start:start + batch_size], None if plan is None else plan[start:start + batch_size])
             for start in range(0, len(skeletons), batch_size))
