@@ -154,7 +154,7 @@ class VideoWriter:
                 self._stream = self._container.add_stream("libx264", rate=rate)
                 self._stream.width, self._stream.height = width - width % 2, height - height % 2
                 self._stream.pix_fmt = "yuv420p"
-                # tagged BT.601 (what OpenCV and players assume for untagged video of this size)
+                # tagged BT.601, the matrix the frames are converted with (see `write`), so players decode it alike
                 self._stream.options = {"crf": "20", "preset": "veryfast",
                                         "x264-params": "colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m"}
                 self.codec = "h264"
