@@ -40,7 +40,9 @@ PERSON_THRESHOLD = 0.25  # mask values above this (0..1) count as person when ex
 RATIO_TEST = 0.8  # Lowe's ratio test for descriptor matches
 RANSAC_PX = 2.0  # inlier distance at working resolution
 MIN_INLIERS = 20  # fewer consistent matches than this: the frame is not registered
-RECENT_KEYFRAMES = 4  # a frame is matched against this many of its shot's latest keyframes
+RECENT_KEYFRAMES = 2  # a frame is matched against this many of its shot's latest keyframes ...
+NEAR_KEYFRAMES = 2  # ... and this many older ones whose views are nearest the previous frame's, so a
+#                     camera that comes back meets the keyframes it left and the chain's drift stops growing
 KEYFRAME_MOTION = 0.04  # a new keyframe when the view moved this fraction of the width
 STATIC_RANGE = 10  # grey levels: a pixel whose value spans less than this over the video is overlay
 STILL_TOLERANCE = 0.01  # a view whose corners stay within this fraction of the width is still
@@ -222,17 +224,29 @@ def apply(matrix, points):
 
 @dataclass
 class Shot:
-    """Frames registered to one another: keyframes' features in the shot's own coordinates."""
+    """Frames registered to one another: keyframes' features and cameras in the shot's own coordinates."""
     frames: list  # positions (into the kept frames) registered in this shot
     key_points: list  # per keyframe, (K, 2) points in shot coordinates
     key_descriptors: list
-    last_key_camera: np.ndarray
+    key_cameras: list  # per keyframe, its (3, 3) camera
 
-    def recent(self, n=RECENT_KEYFRAMES):
-        return (np.concatenate(self.key_points[-n:]), np.concatenate(self.key_descriptors[-n:]))
+    def keys(self, near_camera, width):
+        """(points, descriptors) of the keyframes a frame is matched against: the latest ones and
+        the older ones whose views are nearest near_camera (None: the latest ones only)."""
+        chosen = list(range(len(self.key_points)))[-RECENT_KEYFRAMES:]
+        if near_camera is not None and len(self.key_points) > RECENT_KEYFRAMES:
+            corners = np.float32([[0, 0], [width, 0], [0, width], [width, width]])
+            here = apply(near_camera, corners)
+            distance = [np.abs(apply(camera, corners) - here).max() for camera in self.key_cameras[:-RECENT_KEYFRAMES]]
+            chosen = list(np.argsort(distance, kind="stable")[:NEAR_KEYFRAMES]) + chosen
+        return self.gathered(chosen)
 
     def all_keys(self):
-        return self.recent(len(self.key_points))
+        return self.gathered(range(len(self.key_points)))
+
+    def gathered(self, chosen):
+        return (np.concatenate([self.key_points[k] for k in chosen]),
+                np.concatenate([self.key_descriptors[k] for k in chosen]))
 
 
 def register(observations):
@@ -268,25 +282,26 @@ def track(observations, features, width):
         # The previous frame's shot and the longest others (a return after a cut): the best fit wins.
         candidates = set(sorted(range(len(shots)), key=lambda s: len(shots[s].frames))[-3:] + shot_of[-1:])
         for s in candidates:
-            key_points, key_descriptors = shots[s].recent()
+            previous = cameras[t - 1] if s == shot_of[-1] and np.isfinite(cameras[t - 1, 0, 0]) else None
+            key_points, key_descriptors = shots[s].keys(previous, width)
             camera, inliers = fit_similarity(*correspondences(descriptors, points, key_descriptors, key_points))
             if camera is not None and inliers > best:
                 matched, best = (s, camera), inliers
         if matched is None and t > 0 and same_picture(observations[t - 1], observations[t]):
             matched = shot_of[-1], cameras[t - 1]
         if matched is None:  # a new shot, with this frame as its reference
-            shots.append(Shot([], [points], [descriptors], np.eye(3)))
+            shots.append(Shot([], [points], [descriptors], [np.eye(3)]))
             matched = len(shots) - 1, np.eye(3)
         s, camera = matched
         shot_of.append(s)
         cameras[t] = camera
         shots[s].frames.append(t)
         corners = np.float32([[0, 0], [width, 0], [0, width]])
-        moved = np.abs(apply(np.linalg.inv(shots[s].last_key_camera) @ camera, corners) - corners).max()
+        moved = np.abs(apply(np.linalg.inv(shots[s].key_cameras[-1]) @ camera, corners) - corners).max()
         if moved > KEYFRAME_MOTION * width:
             shots[s].key_points.append(apply(camera, points))
             shots[s].key_descriptors.append(descriptors)
-            shots[s].last_key_camera = camera
+            shots[s].key_cameras.append(camera)
     return join_shots(shots, cameras, width)
 
 

@@ -89,7 +89,7 @@ def test_the_background_is_the_empty_room(moving):
     error, share = mosaic_error(scene_model.background, scene_model.never_seen, scene_model.cameras[reference],
                                 true_cameras(video, video_skeleton)[reference], room)
     assert share > 0.8
-    assert error < 4  # the decoded video itself is about 3 from the room it was rendered from
+    assert error < 3  # the scene issue's bar; the decoded video itself is about 2.5 from the room it was rendered from
 
 
 def test_the_background_rendered_for_a_crop_matches_the_crop_outside_the_person(moving):
@@ -111,6 +111,21 @@ def test_crops_keep_the_persons_size_through_the_zoom(moving):
     sides = np.array([box[2] for box in video_skeleton.meta["crop_boxes"]])
     in_room = sides * zoom  # ... and the crops cover the same stretch of the room
     assert in_room.max() / in_room.min() < 1.03
+
+
+def test_a_frame_is_matched_against_the_latest_keyframes_and_the_older_ones_nearest_its_view(monkeypatch):
+    """A camera that pans away and comes back meets the keyframes it left (no growing drift)."""
+    monkeypatch.setattr(scene, "RECENT_KEYFRAMES", 2)
+    monkeypatch.setattr(scene, "NEAR_KEYFRAMES", 2)
+    pans = [0, 10, 20, 30, 40, 50, 60]  # keyframes' views along a pan (pixels); the camera is back at 12
+    shot = scene.Shot(frames=[], key_points=[np.full((1, 2), x, np.float32) for x in pans],
+                      key_descriptors=[np.full((1, 32), k, np.uint8) for k in range(len(pans))],
+                      key_cameras=[scene.translation(x, 0) for x in pans])
+    points, descriptors = shot.keys(scene.translation(12, 0), width=100)
+    assert sorted(descriptors[:, 0]) == [1, 2, 5, 6]  # the views at 10 and 20, and the latest two
+    assert sorted(points[:, 0]) == [10, 20, 50, 60]
+    _, descriptors = shot.keys(None, width=100)  # no previous camera (a new shot's first frames)
+    assert sorted(descriptors[:, 0]) == [5, 6]
 
 
 def noise_background_video(path, n_frames=40, size=(256, 192)):
