@@ -11,6 +11,7 @@ person's soft mask per crop, each frame's camera, and the background without the
     python VideoSkeleton.py VIDEO false 1                              # the course's form still works
 """
 import argparse
+import collections
 import hashlib
 import json
 import multiprocessing
@@ -19,6 +20,7 @@ import shutil
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -491,18 +493,35 @@ def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frame
                   disable=None if verbose else True)
     if verbose and frames.disable:  # not a terminal: one line per stage instead of a bar
         print("cropping the person and building the background", flush=True)
-    for index, frame in frames:
-        k = position_of.get(index)
-        if k is None:
-            continue
+
+    def crop(k, index, frame):
+        """Kept frame k's crop and mask crop, and its layers for the background if it votes; run
+        in worker threads (OpenCV lets the others run meanwhile)."""
         box = plan.crop_boxes[k]
         crops[k] = crop_square(frame, *box, crop_size)
         crop_to_mask = to_work @ scene.crop_matrix(box, crop_size)  # crop pixels -> working pixels
         masks[k] = cv2.warpAffine(plan.observations[index].mask, crop_to_mask[:2], (crop_size, crop_size),
                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        if k in voters:
-            mosaic.add(frame, plan.observations[index].mask, cameras[k])
-        position_of.pop(index)
+        return mosaic.warped(frame, plan.observations[index].mask, cameras[k]) if k in voters else None
+
+    def collect_oldest():
+        task, frame = in_flight.popleft()
+        layers = task.result()
+        if layers is not None:
+            mosaic.collect(layers, frame)
+
+    threads = os.cpu_count() or 1
+    in_flight = collections.deque()  # (task, frame), oldest first; a few at a time, so frames do not pile up
+    with ThreadPoolExecutor(threads) as pool:
+        for index, frame in frames:
+            k = position_of.pop(index, None)
+            if k is None:
+                continue
+            in_flight.append((pool.submit(crop, k, index, frame), frame))
+            if len(in_flight) > 2 * threads:
+                collect_oldest()
+        while in_flight:
+            collect_oldest()
     if position_of:
         raise VideoSkeletonError(f"{video_path} decoded differently on the second pass")
     crops.flush()

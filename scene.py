@@ -23,6 +23,8 @@ Cameras are 3x3 matrices that map a frame's pixel coordinates (x right, y down) 
 coordinates of background.png; NaN where a frame could not be registered.
 """
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -376,7 +378,7 @@ class MosaicBuilder:
     """The median of the frames' non-person pixels in the reference view, built frame by frame.
 
     `canvas_camera(camera)` turns a working-resolution camera (from `register`) into one that maps
-    full-resolution frame pixels to mosaic pixels; frames are then handed to `add`.
+    full-resolution frame pixels to mosaic pixels; each voting frame is then `warped` and `collect`ed.
     """
 
     def __init__(self, cameras, frame_size, crop_side, crop_size, overlay):
@@ -411,9 +413,11 @@ class MosaicBuilder:
         """Frame pixels -> mosaic pixels, for a camera from `register` (working pixels)."""
         return self.work_to_canvas @ work_camera @ self.to_work
 
-    def add(self, frame, person_mask, work_camera):
-        """One training frame (full resolution BGR), its working-resolution person mask and its
-        camera from `register`."""
+    def warped(self, frame, person_mask, work_camera):
+        """A training frame (full resolution BGR), its working-resolution person mask and its camera
+        from `register` -> its layers in the canvas: (the frame (H, W, 3), where it shows background
+        (H, W), where it shows the picture at all (H, W)). Touches nothing of the builder, so frames
+        can be warped in parallel threads, then `collect`ed in time order."""
         to_canvas = self.canvas_camera(work_camera)
         if self.scale < 0.75:  # shrink first, so the warp does not alias
             frame_small = cv2.resize(frame, scaled_size(self.frame_size, self.scale), interpolation=cv2.INTER_AREA)
@@ -422,11 +426,16 @@ class MosaicBuilder:
             frame_small = frame
         picture = (~self.overlay_work).astype(np.uint8) * 255  # (h, w)
         usable = np.where(widened_person(person_mask) == 0, picture, 0)
-        self.samples.append(cv2.warpPerspective(frame_small, to_canvas, self.size, flags=cv2.INTER_LINEAR))
-        self.valid.append(cv2.warpPerspective(usable, self.work_to_canvas @ work_camera, self.size,
-                                              flags=cv2.INTER_LINEAR) > 250)
-        self.in_view += cv2.warpPerspective(picture, self.work_to_canvas @ work_camera, self.size,
-                                            flags=cv2.INTER_NEAREST) > 0
+        return (cv2.warpPerspective(frame_small, to_canvas, self.size, flags=cv2.INTER_LINEAR),
+                cv2.warpPerspective(usable, self.work_to_canvas @ work_camera, self.size, flags=cv2.INTER_LINEAR) > 250,
+                cv2.warpPerspective(picture, self.work_to_canvas @ work_camera, self.size, flags=cv2.INTER_NEAREST) > 0)
+
+    def collect(self, warped, frame):
+        """Keep a frame's `warped` layers (frames collected in time order)."""
+        sample, valid, in_view = warped
+        self.samples.append(sample)
+        self.valid.append(valid)
+        self.in_view += in_view
         if self.overlay.any() and self.overlay_count < 16:
             self.overlay_sum += frame
             self.overlay_count += 1
@@ -448,7 +457,8 @@ class MosaicBuilder:
             both = coarse_valid[k] & seen
             if both.sum() > 100:
                 gain = np.median(first[both], axis=0) / np.maximum(np.median(coarse[k][both], axis=0), 1)
-                samples[k] = np.clip(samples[k] * np.clip(gain, 0.5, 2.0).astype(np.float32), 0, 255)
+                levels = np.arange(256, dtype=np.float32)[:, None] * np.clip(gain, 0.5, 2.0).astype(np.float32)
+                samples[k] = cv2.LUT(samples[k], np.clip(levels, 0, 255).astype(np.uint8)[None])  # (1, 256, 3) per channel
         background = masked_median(samples, valid)
         never_seen = ~np.isfinite(background[..., 0])
         background = np.nan_to_num(background).round().astype(np.uint8)
@@ -466,12 +476,22 @@ class MosaicBuilder:
 def masked_median(samples, valid):
     """Per-pixel median of (K, H, W, 3) samples (0..255) where valid (K, H, W); NaN where none is.
 
-    Half of each pixel's invalid samples are set below every value and half above, so the
-    median of all K is the median of the valid ones: one partition instead of a sort.
+    Computed in bands of rows, one per core (NumPy's partition lets other threads run).
     """
-    odd = np.cumsum(~valid, axis=0, dtype=np.uint8) & 1  # (K, H, W): every other invalid one
+    n_bands = max(1, min(os.cpu_count() or 1, samples.shape[1]))
+    bounds = np.linspace(0, samples.shape[1], n_bands + 1).round().astype(int)
+    bands = [slice(top, bottom) for top, bottom in zip(bounds[:-1], bounds[1:])]
+    with ThreadPoolExecutor(n_bands) as pool:
+        return np.concatenate(list(pool.map(lambda rows: band_median(samples[:, rows], valid[:, rows]), bands)))
+
+
+def band_median(samples, valid):
+    """masked_median of a band of rows. Half of each pixel's invalid samples are set below every
+    value and half above, so the median of all K is the median of the valid ones: one partition
+    instead of a sort."""
+    odd = np.cumsum(~valid, axis=0, dtype=np.uint8) & 1  # (K, h, W): every other invalid one
     outside = (256 - 257 * odd.astype(np.int16))[..., None]  # -1 or 256
-    values = np.where(valid[..., None], samples.astype(np.int16), outside)  # (K, H, W, 3)
+    values = np.where(valid[..., None], samples.astype(np.int16), outside)  # (K, h, W, 3)
     middle = len(samples) // 2
     median = np.partition(values, middle, axis=0)[middle].astype(np.float32)
     median[~valid.any(axis=0)] = np.nan
