@@ -37,6 +37,7 @@ CACHE_FORMAT = 2  # bump when the cache's layout or crop rule changes: old cache
 CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video (at one zoom)
 SMALL_PERSON = 0.5  # a detection whose torso is under this x the video's median torso is dropped
 DETECTION_WORKERS = 2  # processes running MediaPipe at once (at most one per core)
+CROP_THREADS = 4  # at most this many threads crop (beyond a few, the one decoding thread is the limit)
 MIN_FRAMES_PER_WORKER = 150  # shorter videos are not worth starting worker processes for
 VALIDATION_FRACTION = 0.1  # the last 10 % of the kept frames, in time order, are held out
 
@@ -510,7 +511,7 @@ def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frame
         if layers is not None:
             mosaic.collect(layers, frame)
 
-    threads = os.cpu_count() or 1
+    threads = min(os.cpu_count() or 1, CROP_THREADS)
     in_flight = collections.deque()  # (task, frame), oldest first; a few at a time, so frames do not pile up
     with ThreadPoolExecutor(threads) as pool:
         for index, frame in frames:

@@ -8,10 +8,11 @@ VideoSkeleton.py builds these with its cache; the generators draw the person ove
    that never change while the video plays; their features are dropped so they cannot pin the
    estimate. Every kept frame is matched against the last few keyframes of its shot and the
    older ones nearest its view (a similarity: pan, zoom, roll, by RANSAC), which drifts far less
-   than chaining consecutive frames, and not further when the camera comes back. A frame that matches nothing starts a new shot; afterwards each shot is registered to
-   the longest one through all of its keyframes, or its frames are marked unregistered (NaN).
-   A video whose views (the runs of frames between cuts) each hold still within 1 % of the
-   width is a still camera, with one camera per view.
+   than chaining consecutive frames, and not further when the camera comes back. A frame that
+   matches nothing starts a new shot; afterwards each shot is registered to the longest one
+   through all of its keyframes, or its frames are marked unregistered (NaN). A video whose
+   views (the runs of frames between cuts) each hold still within 1 % of the width is a still
+   camera, with one camera per view.
 3. `MosaicBuilder`: the background in the reference view, the per-pixel median over training
    frames (never the held-out ones) of the pixels that are not person, each frame's exposure
    matched to a first estimate; pixels never uncovered are inpainted and marked.
