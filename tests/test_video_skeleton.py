@@ -317,3 +317,20 @@ def test_parallel_detection_agrees_with_one_process(taichi2):
     error = np.linalg.norm(joints(one) - joints(two), axis=-1).mean(axis=1)  # (N,)
     assert np.median(error) < 0.5  # identical away from where the second process starts tracking
     assert error.max() < 30
+
+
+def test_the_threaded_second_pass_writes_what_one_thread_writes(synthetic_target, tmp_path, monkeypatch):
+    """Crops, mask crops and the background's frames are made in threads, and the background's
+    median in bands of rows: the cache is the one a single thread writes, to the byte."""
+    import cv2
+    import os
+    caches = []
+    for cores in (1, 4):
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        caches.append(VideoSkeleton(synthetic_target.video_path, crop_size=64, cache_root=tmp_path / str(cores),
+                                    verbose=False).cache_dir)
+    for name in ("crops.npy", "masks.npy", "cameras.npy"):
+        first, second = (np.load(cache / name) for cache in caches)
+        assert np.array_equal(first, second, equal_nan=True), name
+    for name in ("background.png", "background_unseen.png"):
+        assert np.array_equal(*(cv2.imread(str(cache / name)) for cache in caches)), name
