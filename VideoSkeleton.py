@@ -476,7 +476,8 @@ def build_cache(video_path, cache_dir, every, crop_size, verbose=True):
 
 def crop_frames(video_path, every, plan, crop_size, frame_size, out_dir, n_frames, verbose):
     """Pass 2: write each kept frame's crop and mask crop (crops.npy, masks.npy) and hand the
-    training frames that vote for the background to a scene.MosaicBuilder, which is returned."""
+    training frames that vote for the background to a scene.MosaicBuilder, which is returned.
+    Frames are decoded in one thread and cropped in a few others, a few frames ahead at most."""
     n = len(plan.kept)
     crops = np.lib.format.open_memmap(out_dir / "crops.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size, 3))
     masks = np.lib.format.open_memmap(out_dir / "masks.npy", mode="w+", dtype=np.uint8, shape=(n, crop_size, crop_size))
