@@ -238,9 +238,7 @@ class Shot:
         the older ones whose views are nearest near_camera (None: the latest ones only)."""
         chosen = list(range(len(self.key_points)))[-RECENT_KEYFRAMES:]
         if near_camera is not None and len(self.key_points) > RECENT_KEYFRAMES:
-            corners = np.float32([[0, 0], [width, 0], [0, width], [width, width]])
-            here = apply(near_camera, corners)
-            distance = [np.abs(apply(camera, corners) - here).max() for camera in self.key_cameras[:-RECENT_KEYFRAMES]]
+            distance = [view_shift(camera, near_camera, width) for camera in self.key_cameras[:-RECENT_KEYFRAMES]]
             chosen = list(np.argsort(distance, kind="stable")[:NEAR_KEYFRAMES]) + chosen
         return self.gathered(chosen)
 
@@ -353,20 +351,25 @@ def join_shots(shots, cameras, width):
 def still_views(cameras, width):
     """The registered frames cut where the view jumps (a cut between two framings of the scene),
     as lists of positions, if the camera holds still between the cuts; else None."""
-    corners = np.float32([[0, 0], [width, 0], [0, width], [width, width]])
     registered = np.flatnonzero(np.isfinite(cameras[:, 0, 0]))
     if len(registered) == 0:
         return None
-    views, view_corners = [[registered[0]]], [apply(cameras[registered[0]], corners)]
+    views, first_cameras = [[registered[0]]], [cameras[registered[0]]]
     for t in registered[1:]:
-        moved = np.abs(apply(cameras[t], corners) - apply(cameras[views[-1][-1]], corners)).max()
-        if moved > VIEW_JUMP * width:
+        if view_shift(cameras[t], cameras[views[-1][-1]], width) > VIEW_JUMP * width:
             views.append([])
-            view_corners.append(apply(cameras[t], corners))
-        if np.abs(apply(cameras[t], corners) - view_corners[-1]).max() > STILL_TOLERANCE * width:
+            first_cameras.append(cameras[t])
+        if view_shift(cameras[t], first_cameras[-1], width) > STILL_TOLERANCE * width:
             return None
         views[-1].append(t)
     return views
+
+
+def view_shift(camera, other, width):
+    """How far apart two cameras place a frame: the largest move of its corners (a width x width
+    square), in the cameras' target pixels."""
+    corners = np.float32([[0, 0], [width, 0], [0, width], [width, width]])
+    return np.abs(apply(camera, corners) - apply(other, corners)).max()
 
 
 def zoom(cameras):
