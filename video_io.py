@@ -177,8 +177,8 @@ class VideoWriter:
         else:
             import av
             even = np.ascontiguousarray(frame[: self._stream.height, : self._stream.width])
-            # OpenCV converts to YUV (BT.601, video range), not PyAV: PyAV's conversion darkens every
-            # frame read back by about 3, 1.5 and 2.6 levels (B, G, R); OpenCV's by under 1
+            # OpenCV converts to YUV (BT.601, video range), not PyAV: frames read back from PyAV's
+            # conversion come out about 2 levels darker (RESULTS.md, the karate1 transfers)
             video_frame = av.VideoFrame.from_ndarray(cv2.cvtColor(even, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
             for packet in self._stream.encode(video_frame):
                 self._container.mux(packet)
