@@ -57,10 +57,11 @@ EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this f
 EXEMPLAR_CHOICES = 3  # ... and one of its this many nearest poses that are, drawn at random each step
 EXEMPLAR_JUMP_COST = 0.2  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
 # the warp absorbs the pose difference, so an exemplar is worth holding longer than a shown frame
-EXEMPLAR_PLACEMENT_WEIGHT = 3.0  # the exemplar search also matches where the body stands and its size
-# (GenNearest.placement_features): the warp bends limbs well, but enlarging or moving the whole
-# body leaves images MediaPipe misreads. 3: a hip centre a tenth of the crop away, or a body 10 %
-# bigger, weighs like a pose about 0.3 torso lengths (RMS per joint) away.
+EXEMPLAR_PLACEMENT_WEIGHT = 1.0  # the exemplar search also matches where the body stands and its size
+# (GenNearest.placement_features): enlarging or moving the whole body by far leaves images MediaPipe
+# misreads, but so do limbs bent far by the warp, and a heavier weight trades the second for the
+# first (see RESULTS). 1: a hip centre a tenth of the crop away, or a body 10 % bigger, weighs like
+# a pose about 0.1 torso lengths (RMS per joint) away.
 EXEMPLAR_DISSOLVE_FRAMES = 3  # in a sequence, a jump of the exemplar path dissolves over this many frames
 # (0.1 s at 30 fps), the exemplar left behind playing on: both are warped to the asked pose, so it is a
 # change of appearance, not a double person
