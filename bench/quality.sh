@@ -3,7 +3,7 @@
 # target, evaluate every generator on its held-out frames, transfer the real source onto it with each
 # generator and measure the transfers.
 #
-#   bash bench/quality.sh            # everything (about two hours on an idle 2-core CPU)
+#   bash bench/quality.sh            # everything (two to two and a half hours on an idle 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
 # Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
@@ -20,6 +20,7 @@ if [ "${1:-all}" = all ]; then
   $PY GenVanillaNN.py $TARGET --variant image --size 128 --epochs 20
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --checkpoint "$MODELS/gan-256.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 1 --checkpoint "$MODELS/gan-256-seed1.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 2 --checkpoint "$MODELS/gan-256-seed2.pt"
   # the temporal GAN, the same 808 steps of 8 judged frames (4 epochs of 4 runs of 3 consecutive frames per step),
   # and the same trained on pairs only (the first of each pair generated on its own)
   $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --checkpoint "$MODELS/gan-256-temporal.pt"
@@ -29,6 +30,7 @@ fi
 # Held-out quality: nearest neighbour and the GAN at 256, the vanilla networks at 128.
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed1.pt" --out out/eval/taichi2-256-seed1
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed2.pt" --out out/eval/taichi2-256-seed2
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256-temporal.pt" --out out/eval/taichi2-256-temporal
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-pairs.pt" --out out/eval/taichi2-256-temporal-pairs
