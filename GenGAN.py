@@ -1,9 +1,9 @@
 """Conditional GAN generator (course GEN_TYPE 4): pix2pix on the drawn skeleton image, with an exemplar.
 
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
-nearest pose and placement in the crop (found as GenNearest finds it), that frame's person mask, and
-a sampling grid that carries that frame's limbs onto the asked pose (`pose_guided_grid`, per-limb
-similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear
+nearest pose, placement in the crop and facing (found as GenNearest finds it), that frame's person
+mask, and a sampling grid that carries that frame's limbs onto the asked pose (`pose_guided_grid`,
+per-limb similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear
 resize-convolutions, self-attention at 8x8) corrects that warp, decides per pixel whether to trust
 it, paints what the exemplar does not show (when generating, off the person by default: a painted
 person is a blur MediaPipe misreads), and outputs an alpha that starts as the exemplar's mask moved
@@ -55,13 +55,20 @@ INPUTS = ("image", "vector")  # what the generator sees: the drawn pose (and an 
 NAMES = {"image": "gan", "vector": "gan-vector"}  # the generator's name, and its checkpoint's, per input
 EXEMPLAR_GAP_SECONDS = 1.0  # in training, a frame's exemplar is at least this far from it in time ...
 EXEMPLAR_CHOICES = 3  # ... and one of its this many nearest poses that are, drawn at random each step
-EXEMPLAR_JUMP_COST = 0.2  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
-# the warp absorbs the pose difference, so an exemplar is worth holding longer than a shown frame
+EXEMPLAR_JUMP_COST = 0.5  # in a sequence, what changing exemplar costs (torso lengths; GenNearest's is 0.05):
+# the warp absorbs the pose difference, so an exemplar is worth holding longer than a shown frame ...
+EXEMPLAR_WINDOW_FRAMES = 5  # ... and it may be held through a pose whose own nearest frames lie
+# elsewhere, if it is among the nearest of a pose up to this many frames around (GenNearest.choose_frames)
 EXEMPLAR_PLACEMENT_WEIGHT = 1.0  # the exemplar search also matches where the body stands and its size
 # (GenNearest.placement_features): enlarging or moving the whole body by far leaves images MediaPipe
 # misreads, but so do limbs bent far by the warp, and a heavier weight trades the second for the
 # first (see RESULTS). 1: a hip centre a tenth of the crop away, or a body 10 % bigger, weighs like
 # a pose about 0.1 torso lengths (RMS per joint) away.
+EXEMPLAR_FACING_WEIGHT = 3.0  # ... and which way the body faces (GenNearest.facing_features): the warp
+# bends limbs but cannot turn a body around, and an exemplar seen from behind has no arm in front of
+# its chest to move where the asked pose holds one. 3: turning from the front to a side view (both
+# widths from about 0.5 torso lengths to 0) weighs like a pose 2 torso lengths (RMS per joint) away,
+# far more than nearest poses differ (0.1-0.3), so the facing is matched first, the pose within it
 EXEMPLAR_DISSOLVE_FRAMES = 3  # in a sequence, a jump of the exemplar path dissolves over this many frames
 # (0.1 s at 30 fps), the exemplar left behind playing on: both are warped to the asked pose, so it is a
 # change of appearance, not a double person
@@ -144,7 +151,8 @@ class ExemplarBank:
     For each asked pose the generator gets the training frame whose pose is nearest (searched
     like GenNearest, but also for where the body stands and its size: asked poses come in the
     target's crop coordinates, and a whole body enlarged or moved by the warp is what MediaPipe
-    misreads) and a sampling grid that moves that frame's body parts onto the asked pose.
+    misreads; and for which way it faces, which no warp changes) and a sampling grid that moves that
+    frame's body parts onto the asked pose.
     That frame already holds the target's face, clothes and background at full sharpness, so the
     network learns to correct a warp rather than paint every pixel from a stick figure: within
     minutes of CPU training, that is the difference between a blur in which MediaPipe finds no
@@ -154,11 +162,13 @@ class ExemplarBank:
     and its nearest training pose, never to copy its own target.
     """
 
-    def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT, scale=1):
+    def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT,
+                 facing_weight=EXEMPLAR_FACING_WEIGHT, scale=1):
         self.video_skeleton = video_skeleton
         self.size, self.scale = size, scale  # crops kept at scale x size (see networks.ExemplarWarper)
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
-                                  placement_weight=placement_weight)
+                                  placement_weight=placement_weight, facing_weight=facing_weight,
+                                  window=EXEMPLAR_WINDOW_FRAMES)
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
         self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in self.frame_ids])  # (M, rS, rS, 3)
@@ -356,6 +366,7 @@ def gan_model_args(size, args, target):
         model_args.update({"attention": not args.no_attention, "canvas_channels": 0 if exemplar else 4,
                            "full_resolution_channels": full_resolution_channels(size), "upsampling": "bilinear",
                            "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
+                           "exemplar_facing_weight": EXEMPLAR_FACING_WEIGHT if exemplar else 0.0,
                            "exemplar_scale": exemplar_scale(size) if exemplar else 1,
                            "temporal": exemplar and args.temporal})
     return model_args
@@ -394,7 +405,7 @@ class GANTraining(TrainingMethod):
         if not self.model_args["exemplar"]:
             return super().make_datasets(video_skeleton, train_ids, validation_ids, augment)
         bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
-                            self.model_args["exemplar_scale"])
+                            self.model_args["exemplar_facing_weight"], self.model_args["exemplar_scale"])
         training_pairs = (ConsecutiveExemplarRuns(video_skeleton, train_ids, self.size, bank, self.run_length, augment)
                           if self.temporal else ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment))
         return training_pairs, ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False)
@@ -503,8 +514,10 @@ class GenGAN(TrainedGenerator):
         super().__init__(target, checkpoint, device)
         self.bank = None
         if self.model_args["exemplar"]:  # exemplars: the training frames of the target
+            # checkpoints saved before the facing term searched without it
             self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
-                                     self.model_args["exemplar_placement_weight"], self.model_args["exemplar_scale"])
+                                     self.model_args["exemplar_placement_weight"],
+                                     self.model_args.get("exemplar_facing_weight", 0.0), self.model_args["exemplar_scale"])
             self.network.paint_person = paint_person
 
     @staticmethod

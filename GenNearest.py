@@ -23,7 +23,7 @@ from scipy.spatial import KDTree
 
 from generators import Generator
 from paths import OUT_ROOT, shown_path
-from Skeleton import N_JOINTS, REDUCED_DIM, Skeleton, hip_centre_and_torso
+from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton, hip_centre_and_torso
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
 from video_io import image_grid
@@ -56,6 +56,18 @@ def placement_features(joints):
     return np.concatenate([hip_centre, np.log(np.maximum(torso, MIN_TORSO))[:, None]], axis=1)
 
 
+def facing_features(joints):
+    """(N, 13, 2) joints -> (N, 2): the signed widths of the shoulders and of the hips (left joint's x
+    minus right joint's, in torso lengths), which way the body faces, what the 2-D joints barely show.
+    Facing the camera both are positive (the person's left is on the image's right), from behind both
+    negative, and in a side view near 0; a body turned a quarter away halves them."""
+    joints = np.asarray(joints, dtype=np.float64)
+    _, torso = hip_centre_and_torso(joints)  # (N,)
+    torso = np.maximum(torso, MIN_TORSO)
+    return np.stack([(joints[:, L_SHOULDER, 0] - joints[:, R_SHOULDER, 0]) / torso,
+                     (joints[:, L_HIP, 0] - joints[:, R_HIP, 0]) / torso], axis=1)
+
+
 def as_joints(skeletons):
     """A Skeleton, a list of them, or reduced skeletons as (N, 26) or (N, 13, 2) -> (N, 13, 2)."""
     if isinstance(skeletons, Skeleton):
@@ -79,18 +91,22 @@ class PoseIndex:
     microseconds even for 100k poses (a brute-force scan grows with M).
     """
 
-    def __init__(self, joints, placement_weight=0.0):
+    def __init__(self, joints, placement_weight=0.0, facing_weight=0.0):
         joints = as_joints(joints)  # (M, 13, 2)
         if len(joints) == 0:
             raise ValueError("cannot index an empty set of skeletons")
-        self.placement_weight = placement_weight
+        self.placement_weight, self.facing_weight = placement_weight, facing_weight
         self.tree = KDTree(self.features(joints))
 
     def features(self, joints):
-        """(N, 26) pose features, or (N, 29) with placement_weight x placement_features appended."""
-        if not self.placement_weight:
-            return pose_features(joints)
-        return np.concatenate([pose_features(joints), self.placement_weight * placement_features(joints)], axis=1)
+        """(N, 26) pose features, with placement_weight x placement_features (3) and facing_weight x
+        facing_features (2) appended where those weights are not 0."""
+        features = [pose_features(joints)]
+        if self.placement_weight:
+            features.append(self.placement_weight * placement_features(joints))
+        if self.facing_weight:
+            features.append(self.facing_weight * facing_features(joints))
+        return np.concatenate(features, axis=1)
 
     def __len__(self):
         return self.tree.n
@@ -104,6 +120,19 @@ class PoseIndex:
         k = min(k, len(self))
         distances, positions = self.tree.query(self.features(joints), k=k)
         return distances.reshape(len(joints), k), positions.reshape(len(joints), k)
+
+    def distances(self, joints, positions):
+        """(N, C) distances (torso lengths) from each of N poses to the indexed skeletons at its
+        row of positions (N, C)."""
+        return np.linalg.norm(self.features(as_joints(joints))[:, None] - self.tree.data[positions], axis=-1)
+
+
+def pooled_candidates(positions, window):
+    """(N, k) candidates of N consecutive poses -> (N, C): each pose's own and those of the poses up to
+    `window` before and after it, without repeats (rows padded by repeating their first candidate)."""
+    pooled = [np.unique(positions[max(0, t - window):t + window + 1]) for t in range(len(positions))]
+    width = max(len(row) for row in pooled)
+    return np.stack([np.concatenate([row, np.full(width - len(row), row[0])]) for row in pooled])
 
 
 def smoothest_path(distances, frame_ids, jump_cost):
@@ -173,15 +202,18 @@ class GenNearest(Generator):
     `k` nearest frames per pose are the candidates of the sequence mode, and `jump_cost` (torso
     lengths) is what a jump between non-consecutive target frames must save in pose distance.
     `placement_weight` > 0 also matches where the body stands and its size (GenGAN's exemplars);
-    0, the default, finds a pose wherever the source stands.
+    0, the default, finds a pose wherever the source stands. `facing_weight` > 0 also matches which
+    way the body faces (`facing_features`; GenGAN's exemplars). `window` > 0 widens each pose's
+    candidates in the sequence mode to those of the poses up to that many frames around it
+    (`choose_frames`; GenGAN's exemplars).
     """
 
     name = "nearest"
 
     def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0,
-                 dissolve_frames=0):
+                 facing_weight=0.0, window=0, dissolve_frames=0):
         self.target = video_skeleton
-        self.k = k
+        self.k, self.window = k, window
         self.jump_cost = jump_cost
         self.dissolve_frames = dissolve_frames
         n_frames = len(video_skeleton)
@@ -189,7 +221,7 @@ class GenNearest(Generator):
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
             raise ValueError(f"indices must lie in 0..{n_frames - 1}")
         target_joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)  # (N_target, 13, 2)
-        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight)
+        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight, facing_weight)
 
     @property
     def size(self):
@@ -202,10 +234,16 @@ class GenNearest(Generator):
         return self.frame_ids[positions[:, 0]]
 
     def choose_frames(self, skeletons):
-        """(N,) target frames for a driving sequence: among each pose's k nearest frames, the
-        path that best trades pose distance against jumps in the target's time."""
+        """(N,) target frames for a driving sequence: among each pose's candidates, the path that
+        best trades pose distance against jumps in the target's time. The candidates are the pose's
+        k nearest frames and, with a window, those of its neighbours in time: a frame that suits the
+        poses around one can then be held through it, where that pose's own k nearest, all elsewhere
+        in the target, would force a jump away and one back."""
         distances, positions = self.index.query(skeletons, k=self.k)  # (N, k)
-        candidates = self.frame_ids[positions]  # (N, k)
+        if self.window:
+            positions = pooled_candidates(positions, self.window)  # (N, C)
+            distances = self.index.distances(skeletons, positions)
+        candidates = self.frame_ids[positions]  # (N, k or C)
         chosen = smoothest_path(distances, candidates, self.jump_cost)  # (N,)
         return candidates[np.arange(len(candidates)), chosen]
 

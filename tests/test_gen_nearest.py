@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import GenGAN
-from GenNearest import GenNearest, PoseIndex, count_jumps, pose_features
+from GenNearest import GenNearest, PoseIndex, count_jumps, facing_features, pose_features
 from Skeleton import N_JOINTS
 from training import split_indices
 from VideoSkeleton import VideoSkeleton
@@ -103,6 +103,63 @@ def test_placement_weight_prefers_the_body_standing_where_asked(target):
     for asked, expected in ((pose, 0), (moved, 1)):
         distances, positions = index.query(asked + 0.01, k=2)  # slightly off, as an asked pose is
         assert positions[0, 0] == expected and distances[0, 0] < 0.05 < distances[0, 1]
+
+
+def test_facing_weight_prefers_the_body_turned_the_way_asked(target):
+    """A pose with its shoulders and hips swapped side for side (the body seen from behind, limbs
+    where they were) is nearer than the pose with a wrist moved, in pose features alone. With the
+    facing weight (GenGAN's exemplar search) the one facing the way asked wins."""
+    pose = target.reduced()[200].reshape(1, N_JOINTS, 2)
+    assert (facing_features(pose) > 0.2).all()  # she faces the camera: her left on the image's right
+    from_behind = pose.copy()
+    from_behind[:, [1, 2, 7, 8]] = pose[:, [2, 1, 8, 7]]
+    assert (facing_features(from_behind) < -0.2).all()
+    arm_moved = pose.copy()
+    arm_moved[:, 6] += 1.5 * np.linalg.norm(pose[0, 1] - pose[0, 2])  # the right wrist, 1.5 shoulder widths away
+    indexed = np.concatenate([from_behind, arm_moved])  # (2, 13, 2)
+    plain = PoseIndex(indexed)
+    assert plain.query(pose, k=1)[1][0, 0] == 0
+    facing = PoseIndex(indexed, facing_weight=GenGAN.EXEMPLAR_FACING_WEIGHT)
+    assert facing.query(pose, k=1)[1][0, 0] == 1
+
+
+def test_held_out_frames_get_exemplars_that_face_their_way(target):
+    """taichi2's held-out frames turn from the camera to a side view and past it. Searched as GenGAN
+    searches its exemplars, every one gets a training frame whose shoulders are turned within 0.15
+    torso lengths of its own; without the facing term a quarter of them face the other way."""
+    train, held_out = split_indices(len(target))
+    joints = target.reduced().reshape(-1, N_JOINTS, 2)
+    turned = facing_features(joints)[:, 0]  # (N,) shoulder widths
+    mismatched = {}
+    for weight in (0.0, GenGAN.EXEMPLAR_FACING_WEIGHT):
+        index = PoseIndex(joints[train], GenGAN.EXEMPLAR_PLACEMENT_WEIGHT, weight)
+        chosen = np.asarray(train)[index.query(joints[held_out], k=1)[1][:, 0]]
+        difference = np.abs(turned[chosen] - turned[held_out])
+        mismatched[weight] = (np.sign(turned[chosen]) != np.sign(turned[held_out])).mean()
+        if weight:
+            assert difference.max() < 0.15
+    assert mismatched[0.0] > 0.2 > 0.1 > mismatched[GenGAN.EXEMPLAR_FACING_WEIGHT]
+
+
+def test_a_window_of_candidates_holds_frames_through_poses_whose_nearest_lie_elsewhere(target, karate1):
+    """GenGAN's exemplar search on taichi2's held-out frames and on the karate poses: with each pose's
+    candidates pooled over its neighbours in time, the path pays no more (its candidates include the
+    windowless ones) and jumps less, for about the same pose distance."""
+    train, held_out = split_indices(len(target))
+    karate = VideoSkeleton(karate1, verbose=False).reduced().reshape(-1, N_JOINTS, 2)
+    for driving in (target.reduced()[held_out].reshape(-1, N_JOINTS, 2), karate):
+        paths = {}
+        for window in (0, GenGAN.EXEMPLAR_WINDOW_FRAMES):
+            search = GenNearest(target, indices=train, jump_cost=GenGAN.EXEMPLAR_JUMP_COST,
+                                placement_weight=GenGAN.EXEMPLAR_PLACEMENT_WEIGHT,
+                                facing_weight=GenGAN.EXEMPLAR_FACING_WEIGHT, window=window)
+            frames = search.choose_frames(driving)
+            positions = np.searchsorted(search.frame_ids, frames)[:, None]  # (N, 1) into the index
+            distance = search.index.distances(driving, positions)[:, 0].mean()
+            paths[window] = (count_jumps(frames), distance, len(driving) * distance + search.jump_cost * count_jumps(frames))
+        (jumps, distance, cost), (windowed_jumps, windowed_distance, windowed_cost) = paths.values()
+        assert windowed_cost <= cost + 1e-9 and windowed_jumps < jumps
+        assert windowed_distance < 1.05 * distance
 
 
 def test_a_jump_of_the_sequence_path_can_be_a_cross_dissolve(target, generator):

@@ -397,8 +397,9 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
         GenGAN.GenGAN(checkpoint=checkpoint)  # the synthetic target's cache is not under data/cache/
     sequence = [synthetic_target.skeleton(i) for i in range(len(synthetic_target) - 12, len(synthetic_target))]
     generator = GenGAN.GenGAN(synthetic_target, checkpoint)
-    # the exemplar search it was trained with, placement included, comes back with the checkpoint
+    # the exemplar search it was trained with, placement and facing included, comes back with the checkpoint
     assert generator.bank.nearest.index.placement_weight == GenGAN.EXEMPLAR_PLACEMENT_WEIGHT > 0
+    assert generator.bank.nearest.index.facing_weight == GenGAN.EXEMPLAR_FACING_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)
     # a sequence follows that path, dissolving across its jumps with the exemplar it left playing on
     fades = GenNearest.dissolves(frames, generator.bank.frame_ids, GenGAN.EXEMPLAR_DISSOLVE_FRAMES)
