@@ -60,7 +60,7 @@ def facing_features(joints):
     """(N, 13, 2) joints -> (N, 2): the signed widths of the shoulders and of the hips (left joint's x
     minus right joint's, in torso lengths), which way the body faces, what the 2-D joints barely show.
     Facing the camera both are positive (the person's left is on the image's right), from behind both
-    negative, and in a side view near 0; a body turned a quarter away halves them."""
+    negative, and in a side view near 0; a body turned 60 degrees away halves them."""
     joints = np.asarray(joints, dtype=np.float64)
     _, torso = hip_centre_and_torso(joints)  # (N,)
     torso = np.maximum(torso, MIN_TORSO)
