@@ -3,8 +3,8 @@
 Generator: besides the drawn pose, it gets an exemplar, the target's training frame with the
 nearest pose, placement in the crop and facing (found as GenNearest finds it), that frame's person
 mask, and a sampling grid that carries that frame's limbs onto the asked pose (`pose_guided_grid`,
-per-limb similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage, bilinear
-resize-convolutions, self-attention at 8x8) corrects that warp, decides per pixel whether to trust
+per-limb similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage,
+bilinear resize-convolutions, self-attention at 8x8) corrects that warp, decides per pixel whether to trust
 it, paints what the exemplar does not show (when generating, off the person by default: a painted
 person is a blur MediaPipe misreads), and outputs an alpha that starts as the exemplar's mask moved
 by the warp. The image is that person over the target's scene rendered for the crop's camera
