@@ -3,8 +3,9 @@
 For each source frame: find the pose (MediaPipe, video mode) -> fill the frames without a person
 -> smooth (1-euro filter) -> normalise the body to the target's (Everybody Dance Now), in one fixed
 view of the target's scene (by default the median training view) -> crop around it as the target
-was cropped -> generate the target person (colour and alpha) in that pose -> draw the person over
-the scene at full resolution. Two videos: <name>.scene.mp4, the target's room with the target
+was cropped -> generate the target person (colour and alpha) in that pose (a network generator
+first steadies the whole sequence of poses, without lag) -> draw the person over the scene at full
+resolution. Two videos: <name>.scene.mp4, the target's room with the target
 dancing, and <name>.mp4, source | driving pose | that scene; the driving skeletons, the generated
 alphas and crop boxes, and per-frame flags are saved next to them. A target whose scene could not
 be registered falls back to the generated crops (background painted by the generator).

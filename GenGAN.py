@@ -543,16 +543,16 @@ class GenGAN(TrainedGenerator):
         """Whether the network carries its previous frame through a sequence (GenGAN.py --temporal)."""
         return self.model_args.get("temporal", False)
 
-    def generate_layers(self, skeletons, sequence=False, batch_size=32):
-        """As TrainedGenerator's, but for a sequence: a temporal GAN generates it one frame after the
+    def sequence_layers(self, skeletons, batch_size=32):
+        """As TrainedGenerator's, but a temporal GAN generates the sequence one frame after the
         other, each frame from the previous one moved onto its pose (the first from nothing); the
         frame-by-frame GAN dissolves across each jump of its exemplar path, the exemplar it left
         playing on for a few frames (GenNearest.dissolves), so a change of exemplar is not a pop."""
-        if not (sequence and self.bank is not None):
-            return super().generate_layers(skeletons, sequence, batch_size)
+        if self.bank is None:
+            return super().sequence_layers(skeletons, batch_size)
         if not self.temporal:
             return self.dissolved_sequence(skeletons, batch_size)
-        plan = self.plan(skeletons, sequence)
+        plan = self.plan(skeletons, sequence=True)
         joints = torch.from_numpy(np.stack([skeleton.joints() for skeleton in skeletons])) if skeletons else None
 
         def outputs():

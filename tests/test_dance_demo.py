@@ -19,7 +19,7 @@ from generators import Entry, Generator, GeneratorError, generator_name, load_ge
 from GenNearest import GenNearest
 from paths import shown_python
 from Skeleton import (DETECTED, HELD, INTERPOLATED, REDUCED_LANDMARKS, PoseNormalizer, fill_gaps,
-                      smooth_sequence)
+                      smooth_sequence, steady_sequence)
 from VideoSkeleton import VideoSkeleton
 
 FRAME_SIZE = (256, 192)  # small synthetic videos: quick to render and to detect
@@ -147,6 +147,31 @@ def test_one_euro_filter_removes_jitter_and_stays_close(videos):
     assert np.array_equal(smoothed[:, :, 2:], noisy[:, :, 2:].astype(np.float32))  # z and visibility pass
     still = np.repeat(clean[:1], 30, axis=0)
     assert np.allclose(smooth_sequence(still, fps=30, unit=height), still, atol=1e-6)
+
+
+def test_steadying_a_whole_sequence_removes_jitter_without_lag(videos):
+    clean = in_height_units(SyntheticDancer.load_ground_truth(videos["target"]))  # 60 frames at 30 fps
+    height = ankle_lines_and_height(clean)[2]
+    noisy = clean.copy()
+    noisy[..., :2] += np.random.default_rng(0).normal(0, 0.01 * height, noisy[..., :2].shape)
+    steadied = steady_sequence(noisy, sigma_frames=1.5)
+    error = lambda poses: np.linalg.norm(poses[:, :, :2] - clean[:, :, :2], axis=-1).mean()
+    assert jitter(steadied) < 0.2 * jitter(noisy)
+    assert error(steadied) < 0.7 * error(noisy)
+    assert np.array_equal(steadied[:, :, 2:], noisy[:, :, 2:].astype(np.float32))  # z and visibility pass
+    # a steady walk stays where it is (a centred window has no lag; the 1-euro filter trails it)
+    walk = np.repeat(clean[:1], 30, axis=0)
+    walk[:, :, 0] += np.linspace(0, 0.3 * height, 30, dtype=np.float32)[:, None]
+    assert np.allclose(steady_sequence(walk, 1.5)[5:-5], walk[5:-5], atol=1e-5)
+    trailing = smooth_sequence(walk, fps=30, unit=height)[5:-5, :, 0] - walk[5:-5, :, 0]
+    assert (trailing < -1e-3 * height).all()
+    # a landmark missing in a frame is left as it is, the others still steadied; sigma 0 changes nothing
+    noisy = noisy.astype(np.float32)
+    noisy[7, 0, :2] = np.nan
+    gapped = steady_sequence(noisy, 1.5)
+    assert np.isnan(gapped[7, 0, :2]).all() and np.array_equal(gapped[:, 0, :2][[6, 8]], noisy[:, 0, :2][[6, 8]])
+    assert np.array_equal(gapped[:, 1:], steadied[:, 1:])
+    assert np.array_equal(steady_sequence(noisy, 0), noisy, equal_nan=True)
 
 
 def test_no_smooth_leaves_the_detections_untouched(videos, target):

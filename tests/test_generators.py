@@ -15,7 +15,7 @@ import GenVanillaNN
 from conftest import REPO_ROOT
 from networks import ExemplarWarper, VectorDecoder, composite
 from training import (AVERAGE, Budget, CheckpointError, generating_network, learning_rate_factor, load_checkpoint,
-                      skeleton_inputs, split_indices, tensor_to_images, train, unwrap, update_average,
+                      skeleton_inputs, split_indices, steadied, tensor_to_images, train, unwrap, update_average,
                       weight_average)
 
 GENERATORS = {  # name -> (script module, method class, generator class, extra command-line options)
@@ -408,11 +408,14 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
         *generator.run_network([generator.network_inputs(sequence, frames)]), fades,
         *generator.run_network([generator.network_inputs([pose for pose, _ in left_behind],
                                                          np.array([old for _, old in left_behind]))] if fades else []))
-    assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0], expected[0])
+    assert np.array_equal(generator.sequence_layers(sequence)[0], expected[0])
+    # generating a sequence steadies its poses in time first, then does the same
+    steady = steadied(sequence)
+    assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0], generator.sequence_layers(steady)[0])
     # a path that jumps (from frame 12 to 30): three frames dissolve from the exemplar it left, playing on
     path = np.array([10, 11, 12, 30, 31, 32, 33, 34])
     generator.plan = lambda skeletons, sequence: path
-    person, alpha = generator.generate_layers(sequence[:8], sequence=True)
+    person, alpha = generator.sequence_layers(sequence[:8])
     new_person, new_alpha = generator.run_network([generator.network_inputs(sequence[:8], path)])
     old_person, old_alpha = generator.run_network([generator.network_inputs(sequence[3:6], np.array([13, 14, 15]))])
     assert np.array_equal(person[[0, 1, 2, 6, 7]], new_person[[0, 1, 2, 6, 7]])
