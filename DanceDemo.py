@@ -5,9 +5,9 @@ For each source frame: find the pose (MediaPipe, video mode) -> fill the frames 
 view of the target's scene (by default the median training view) -> crop around it as the target
 was cropped -> generate the target person (colour and alpha) in that pose (a network generator
 first steadies the whole sequence of poses, without lag) -> draw the person over the scene at full
-resolution. Two videos: <name>.scene.mp4, the target's room with the target
-dancing, and <name>.mp4, source | driving pose | that scene; the driving skeletons, the generated
-alphas and crop boxes, and per-frame flags are saved next to them. A target whose scene could not
+resolution. Two videos: <name>.scene.mp4, the target's room with the target dancing, and <name>.mp4,
+source | driving pose | that scene; the driving skeletons, the generated alphas and crop boxes, and
+per-frame flags are saved next to them. A target whose scene could not
 be registered falls back to the generated crops (background painted by the generator).
 
     python DanceDemo.py                       # built-in demo: synthetic dancers, a GAN trained for a few minutes
@@ -470,7 +470,9 @@ def parse_args(argv=None):
                         help="show the result in the target's room as its camera saw it at frame N of the target "
                              "video (default: the median view of the training frames)")
     parser.add_argument("--max-frames", type=int, help="only the first N frames of the source")
-    parser.add_argument("--no-smooth", action="store_true", help="use the detected poses as they are (no 1-euro filter)")
+    parser.add_argument("--no-smooth", action="store_true",
+                        help="no 1-euro filter on the detected poses (a network generator still steadies the whole "
+                             "sequence lightly, training.SEQUENCE_POSE_SIGMA)")
     parser.add_argument("--no-normalize", action="store_true",
                         help="no body normalisation: just fit the source person's median box into the target's crop")
     parser.add_argument("--min-cutoff", type=float, default=ONE_EURO_MIN_CUTOFF,

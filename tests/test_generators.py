@@ -412,6 +412,7 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     # generating a sequence steadies its poses in time first, then does the same
     steady = steadied(sequence)
     assert np.array_equal(generator.generate_layers(sequence, sequence=True)[0], generator.sequence_layers(steady)[0])
+    assert not np.array_equal(generator.sequence_layers(steady)[0], generator.sequence_layers(sequence)[0])
     # a path that jumps (from frame 12 to 30): three frames dissolve from the exemplar it left, playing on
     path = np.array([10, 11, 12, 30, 31, 32, 33, 34])
     generator.plan = lambda skeletons, sequence: path
