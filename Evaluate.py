@@ -699,7 +699,8 @@ def background_steadiness(video_path, flags, segmenter):
 
 
 def transfer_figures(video_path, detector):
-    """Jitter of the pose found in the generated crops beside that of the driving poses, and flicker."""
+    """Jitter of the pose found in the generated crops beside that of the driving poses, flicker, and
+    how far from the driving poses the found ones are (joint error)."""
     video_path = Path(video_path)
     skeletons_path, flags_path = output_paths(video_path)
     if not video_path.is_file():
@@ -726,16 +727,19 @@ def transfer_figures(video_path, detector):
     driving_track = driving[:n_frames, list(REDUCED_LANDMARKS), :2] * POSE_SIZE  # (T, 13, 2)
     generated_jitter, driving_jitter = jitter(generated_track), jitter(driving_track)
     found = np.isfinite(generated_track).all(axis=(1, 2))
+    errors = np.linalg.norm(generated_track[found] - driving_track[found], axis=-1).mean(axis=1)  # (found,) px
     return {
         "video": str(video_path), "skeletons": str(skeletons_path), "generator": flags.get("generator"),
         "generator_size": flags.get("generator_size"), "target": flags.get("target"), "source": flags.get("source"),
         "n_frames": n_frames, "n_video_frames": len(detected), "n_driving_poses": len(driving),
         "panel_size": int(panel_sizes[0]), "detection_rate": float(found.mean()),
+        "joint_error_px": float(errors.mean()) if len(errors) else None,
         "jitter_generated_px": generated_jitter, "jitter_driving_px": driving_jitter,
         "jitter_ratio": generated_jitter / driving_jitter if driving_jitter > 0 else math.nan,
         "flicker": flicker_value, **background_steadiness(video_path, flags, detector),
         "definitions": "../shared/EVALUATION.md section 4: jitter in px of 256 over runs of detected frames "
                        "(MediaPipe static image mode on the generated person's crop, cut from the scene video at its box), "
+                       "joint error = mean distance of those poses' joints to the driving skeletons', px of 256, "
                        "flicker = mean |frame[t+1] - frame[t]| of those crops, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
                        "scene video over pixels outside the person in both frames (compositing alpha > 0.5 at its "
                        "box, else MediaPipe segmentation, dilated by 1/32 of the crop side) over the same figure on "
@@ -745,7 +749,9 @@ def transfer_figures(video_path, detector):
 
 def transfer_text(figures):
     return (f"transfer {figures['video']} ({figures['generator']} {figures['generator_size']}, {figures['n_frames']} frames): "
-            f"pose found in {figures['detection_rate']:.0%} of the generated frames; jitter {figures['jitter_generated_px']:.2f} px "
+            f"pose found in {figures['detection_rate']:.0%} of the generated frames"
+            + (f" ({figures['joint_error_px']:.1f} px from the driving poses)" if figures.get("joint_error_px") is not None else "")
+            + f"; jitter {figures['jitter_generated_px']:.2f} px "
             f"(driving poses {figures['jitter_driving_px']:.2f} px, ratio {figures['jitter_ratio']:.2f}); "
             f"flicker {figures['flicker']:.2f} (0-255); " + steadiness_text(figures))
 
