@@ -3,7 +3,7 @@
 # target, evaluate every generator on its held-out frames, transfer the real source onto it with each
 # generator and measure the transfers.
 #
-#   bash bench/quality.sh            # everything (two to two and a half hours on an idle 2-core CPU)
+#   bash bench/quality.sh            # everything (two and a half to three hours on an idle 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
 # Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
@@ -24,6 +24,8 @@ if [ "${1:-all}" = all ]; then
   # the temporal GAN, the same 808 steps of 8 judged frames (4 epochs of 4 runs of 3 consecutive frames per step),
   # and the same trained on pairs only (the first of each pair generated on its own)
   $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --checkpoint "$MODELS/gan-256-temporal.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --seed 1 --checkpoint "$MODELS/gan-256-temporal-seed1.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --seed 2 --checkpoint "$MODELS/gan-256-temporal-seed2.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --temporal-run 2 --checkpoint "$MODELS/gan-256-temporal-pairs.pt"
 fi
 
@@ -34,6 +36,9 @@ $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed2.pt" --out 
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256-temporal.pt" --out out/eval/taichi2-256-temporal
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-pairs.pt" --out out/eval/taichi2-256-temporal-pairs
+# two more seeds of the temporal GAN (quoted in RESULTS' text, not copied to bench/results)
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed1.pt" --out out/eval/taichi2-256-temporal-seed1
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed2.pt" --out out/eval/taichi2-256-temporal-seed2
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
 for run in nearest vanilla-vector vanilla-image gan gan-temporal; do
