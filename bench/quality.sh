@@ -41,11 +41,13 @@ $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed1.p
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed2.pt" --out out/eval/taichi2-256-temporal-seed2
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
-for run in nearest vanilla-vector vanilla-image gan gan-temporal; do
+# (the GANs' other seeds are quoted in RESULTS' text, not copied to bench/results)
+for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-seed2 gan-temporal-seed1 gan-temporal-seed2; do
   video=out/transfer/karate1_to_taichi2_${run}.mp4
   case $run in
     gan) options="--gen gan --checkpoint $MODELS/gan-256.pt" ;;
     gan-temporal) options="--gen gan --checkpoint $MODELS/gan-256-temporal.pt" ;;
+    gan-*) options="--gen gan --checkpoint $MODELS/gan-256-${run#gan-}.pt" ;;
     *) options="--gen $run" ;;
   esac
   $PY DanceDemo.py $SOURCE --target $TARGET $options --out "$video"
