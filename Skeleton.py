@@ -290,6 +290,16 @@ class OneEuroFilter:
         return self._value
 
 
+def centred_filter(values, kernel):
+    """(N, ...) values filtered along the first axis by an odd-length, symmetric kernel centred on
+    each frame (no lag), the ends padded with their own values, so a still track stays still."""
+    values = np.asarray(values)
+    reach = len(kernel) // 2
+    padded = np.concatenate([np.repeat(values[:1], reach, axis=0), values, np.repeat(values[-1:], reach, axis=0)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, len(kernel), axis=0)  # (N, ..., 2r + 1)
+    return windows @ np.asarray(kernel, dtype=values.dtype)
+
+
 def steady_sequence(sequence, sigma_frames):
     """A zero-lag Gaussian (standard deviation `sigma_frames`) along time over the x and y of an
     (N, 33, 4) sequence, the ends padded with their own poses; z and visibility pass, and so does a
@@ -302,9 +312,7 @@ def steady_sequence(sequence, sigma_frames):
     kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma_frames) ** 2)
     kernel /= kernel.sum()  # (2r + 1,)
     xy = sequence[:, :, :2]  # (N, 33, 2)
-    padded = np.concatenate([np.repeat(xy[:1], reach, axis=0), xy, np.repeat(xy[-1:], reach, axis=0)])  # (N + 2r, 33, 2)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, len(kernel), axis=0)  # (N, 33, 2, 2r + 1)
-    steadied = windows @ kernel.astype(np.float32)  # (N, 33, 2)
+    steadied = centred_filter(xy, kernel)  # (N, 33, 2)
     complete = np.isfinite(xy).all(axis=0)  # (33, 2)
     sequence[:, :, :2] = np.where(complete, steadied, xy)
     return sequence

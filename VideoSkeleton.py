@@ -31,7 +31,7 @@ from tqdm import tqdm
 import scene
 import video_io
 from paths import CACHE_ROOT, shown_path
-from Skeleton import N_LANDMARKS, PoseDetector, Skeleton, torso_lengths
+from Skeleton import N_LANDMARKS, PoseDetector, Skeleton, centred_filter, torso_lengths
 
 CACHE_FORMAT = 2  # bump when the cache's layout or crop rule changes: old caches are rebuilt
 CROP_MARGIN = 1.15  # crop side = this x the person's largest extent over the video (at one zoom)
@@ -75,9 +75,7 @@ def smooth_track(values, window):
     if len(values) < 2 or window < 2:
         return values
     half = window // 2
-    padded = np.pad(values, ((half, half), (0, 0)), mode="edge")
-    kernel = np.ones(2 * half + 1) / (2 * half + 1)
-    return np.stack([np.convolve(padded[:, d], kernel, mode="valid") for d in range(values.shape[1])], axis=1)
+    return centred_filter(np.asarray(values, dtype=np.float64), np.full(2 * half + 1, 1 / (2 * half + 1)))
 
 
 def crop_square(frame, x0, y0, side, out_size):
