@@ -7,8 +7,8 @@ was cropped -> generate the target person (colour and alpha) in that pose (a net
 first steadies the whole sequence of poses, without lag) -> draw the person over the scene at full
 resolution. Two videos: <name>.scene.mp4, the target's room with the target dancing, and <name>.mp4,
 source | driving pose | that scene; the driving skeletons, the generated alphas and crop boxes, and
-per-frame flags are saved next to them. A target whose scene could not
-be registered falls back to the generated crops (background painted by the generator).
+per-frame flags are saved next to them. A target whose scene could not be registered falls back to
+the generated crops (background painted by the generator).
 
     python DanceDemo.py                       # built-in demo: synthetic dancers, a GAN trained for a few minutes
     python DanceDemo.py ../shared/data/karate1.mp4 --target ../shared/data/taichi2.mp4 --gen 1
