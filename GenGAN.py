@@ -76,6 +76,11 @@ EXEMPLAR_SOURCE_SIZE = 256  # exemplars are sampled from crops this large (the c
 BONE_SIGMA = 0.04  # how far (in crop widths) a limb carries the pixels around it when warping ...
 GRID_RESOLUTION = 64  # the warp grid is computed at most at this resolution, then resized
 BONE_REACH = 0.15  # ... and beyond which pixels just follow the body as a whole (background)
+LIMB_SHARE_SIGMA = 0.02  # (crop widths) a pixel near several limbs follows the nearest one, their shares a
+# softmax of its distances at this scale, not BONE_SIGMA's average of all: where limbs pass close (the legs
+# in a side view, a step through, a crouch) the average moves a pixel to a point between the exemplar's
+# limbs, and the two legs melt into one shape that MediaPipe reads somewhere else in every frame.
+# Checkpoints saved before it record none and use BONE_SIGMA (the average), as they were trained.
 MIN_TORSO = 1e-3  # (crop widths) guards the whole-body zoom of a skeleton whose shoulders sit on its hips
 
 
@@ -91,27 +96,29 @@ def bone_endpoints(joints):
     return extended[:, torch.tensor(WARPED_LIMBS)]
 
 
-def pose_guided_grid(asked, exemplar, size, sigma=BONE_SIGMA, reach=BONE_REACH):
+def pose_guided_grid(asked, exemplar, size, sigma=BONE_SIGMA, reach=BONE_REACH, share_sigma=LIMB_SHARE_SIGMA):
     """Where each pixel of the asked pose is found in the exemplar: (B, 13, 2), (B, 13, 2) joints in
     0..1 of the crop -> (B, 2, S, S) sampling positions (x, y in [-1, 1], grid_sample's convention).
 
-    The grid is smooth at the scale of `sigma`, so above GRID_RESOLUTION it is computed at that
-    resolution and resized (16 times less work at 256x256).
+    The grid changes no faster than `share_sigma` (a pixel or more at GRID_RESOLUTION), so above
+    GRID_RESOLUTION it is computed at that resolution and resized (16 times less work at 256x256).
     """
     if size <= GRID_RESOLUTION:
-        return limb_grid(asked, exemplar, size, sigma, reach)
-    coarse = limb_grid(asked, exemplar, GRID_RESOLUTION, sigma, reach)  # (B, 2, G, G)
+        return limb_grid(asked, exemplar, size, sigma, reach, share_sigma)
+    coarse = limb_grid(asked, exemplar, GRID_RESOLUTION, sigma, reach, share_sigma)  # (B, 2, G, G)
     return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def limb_grid(asked, exemplar, size, sigma, reach):
+def limb_grid(asked, exemplar, size, sigma, reach, share_sigma):
     """pose_guided_grid computed at every pixel of a size x size image.
 
     Each limb carries the pixels around it by the similarity (rotation, scale, shift) that takes
-    the asked limb onto the exemplar's; a pixel blends the limbs near it by a Gaussian of its
-    distance to them, and pixels farther than `reach` from every limb (the background) follow the
-    body as a whole. Body parts thus move as wholes, as in the per-part transforms of deformable
-    GANs (Siarohin et al., 2018).
+    the asked limb onto the exemplar's. How firmly the limbs hold a pixel is a Gaussian (`sigma`) of
+    its distance to them, and pixels farther than `reach` from every limb (the background) follow the
+    body as a whole; which limb it follows is shared among the limbs by a softmax of those distances
+    at `share_sigma`, so that a pixel between two close limbs goes with the nearer, not to a point
+    between them (share_sigma = sigma: the Gaussian average of all). Body parts thus move as wholes,
+    as in the per-part transforms of deformable GANs (Siarohin et al., 2018).
     """
     asked, exemplar = asked.float(), exemplar.float()
     asked_bones, exemplar_bones = bone_endpoints(asked), bone_endpoints(exemplar)  # (B, L, 2, 2)
@@ -139,9 +146,11 @@ def limb_grid(asked, exemplar, size, sigma, reach):
     exemplar_hips, exemplar_torso = hip_centre_and_torso(exemplar)
     zoom = (exemplar_torso.clamp_min(MIN_TORSO) / asked_torso.clamp_min(MIN_TORSO))[:, None, None]  # (B, 1, 1)
     whole = exemplar_hips[:, None] + (pixels[:, 0] - asked_hips[:, None]) * zoom  # (B, P, 2)
-    weights = torch.exp(-distance2 / (2 * sigma ** 2))  # (B, L, P)
+    held = torch.exp(-distance2 / (2 * sigma ** 2)).sum(1)[..., None]  # (B, P, 1) how firmly the limbs hold a pixel
     stay = math.exp(-reach ** 2 / (2 * sigma ** 2))  # the weight of the whole-body move
-    found = ((weights[..., None] * moved).sum(1) + stay * whole) / (weights.sum(1) + stay)[..., None]  # (B, P, 2)
+    shares = torch.softmax(-distance2 / (2 * share_sigma ** 2), dim=1)  # (B, L, P) which limb a pixel follows
+    limbs = (shares[..., None] * moved).sum(1)  # (B, P, 2)
+    found = (held * limbs + stay * whole) / (held + stay)  # (B, P, 2)
     return (2 * found - 1).view(-1, size, size, 2).permute(0, 3, 1, 2)  # (B, 2, S, S)
 
 
@@ -163,9 +172,10 @@ class ExemplarBank:
     """
 
     def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT,
-                 facing_weight=EXEMPLAR_FACING_WEIGHT, scale=1):
+                 facing_weight=EXEMPLAR_FACING_WEIGHT, scale=1, share_sigma=LIMB_SHARE_SIGMA):
         self.video_skeleton = video_skeleton
         self.size, self.scale = size, scale  # crops kept at scale x size (see networks.ExemplarWarper)
+        self.share_sigma = share_sigma  # pose_guided_grid's, as the checkpoint was trained with
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
                                   placement_weight=placement_weight, facing_weight=facing_weight,
                                   window=EXEMPLAR_WINDOW_FRAMES)
@@ -180,7 +190,8 @@ class ExemplarBank:
         channels), its person mask in [0, 1], and the grid bringing it to the asked pose."""
         positions = [self.position[int(frame)] for frame in frame_ids]
         asked = torch.from_numpy(np.stack([skeleton.joints() for skeleton in asked_skeletons]))  # (N, 13, 2)
-        grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size)  # (N, 2, S, S)
+        grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size,
+                                share_sigma=self.share_sigma)  # (N, 2, S, S)
         crops = images_to_tensor(self.crops[positions])  # (N, 3, rS, rS)
         if self.scale > 1:
             crops = F.pixel_unshuffle(crops, self.scale)  # (N, 3r^2, S, S)
@@ -238,10 +249,10 @@ class ExemplarPairs(PairDataset):
         return self.make_batch(torch.cat([drawings, exemplars], dim=1), images, masks, backgrounds, drawings), skeletons
 
 
-def motion_grids(joints, previous_joints, size):
+def motion_grids(joints, previous_joints, size, share_sigma=LIMB_SHARE_SIGMA):
     """(B, 13, 2), (B, 13, 2) joints of frames and of the frames before them -> (B, 2, S, S): where
     each pixel of a frame was in the one before, by the pose-guided warp between the two skeletons."""
-    return pose_guided_grid(torch.as_tensor(joints), torch.as_tensor(previous_joints), size)
+    return pose_guided_grid(torch.as_tensor(joints), torch.as_tensor(previous_joints), size, share_sigma=share_sigma)
 
 
 class ConsecutiveExemplarRuns(ExemplarPairs):
@@ -288,7 +299,7 @@ class ConsecutiveExemplarRuns(ExemplarPairs):
             frames, skeletons = self.frames(frame_positions, exemplars, transforms)
             joints = np.stack([skeleton.joints() for skeleton in skeletons])  # (B, 13, 2)
             if batch is not None:
-                frames.previous, frames.motion = batch, motion_grids(joints, joints_before, self.size)
+                frames.previous, frames.motion = batch, motion_grids(joints, joints_before, self.size, self.bank.share_sigma)
             batch, joints_before = frames, joints
         return batch
 
@@ -368,6 +379,7 @@ def gan_model_args(size, args, target):
                            "exemplar_placement_weight": EXEMPLAR_PLACEMENT_WEIGHT if exemplar else 0.0,
                            "exemplar_facing_weight": EXEMPLAR_FACING_WEIGHT if exemplar else 0.0,
                            "exemplar_scale": exemplar_scale(size) if exemplar else 1,
+                           "limb_share_sigma": LIMB_SHARE_SIGMA,
                            "temporal": exemplar and args.temporal})
     return model_args
 
@@ -405,7 +417,8 @@ class GANTraining(TrainingMethod):
         if not self.model_args["exemplar"]:
             return super().make_datasets(video_skeleton, train_ids, validation_ids, augment)
         bank = ExemplarBank(video_skeleton, train_ids, self.size, self.model_args["exemplar_placement_weight"],
-                            self.model_args["exemplar_facing_weight"], self.model_args["exemplar_scale"])
+                            self.model_args["exemplar_facing_weight"], self.model_args["exemplar_scale"],
+                            self.model_args["limb_share_sigma"])
         training_pairs = (ConsecutiveExemplarRuns(video_skeleton, train_ids, self.size, bank, self.run_length, augment)
                           if self.temporal else ExemplarPairs(video_skeleton, train_ids, self.size, bank, training=True, augment=augment))
         return training_pairs, ExemplarPairs(video_skeleton, validation_ids, self.size, bank, training=False)
@@ -514,10 +527,11 @@ class GenGAN(TrainedGenerator):
         super().__init__(target, checkpoint, device)
         self.bank = None
         if self.model_args["exemplar"]:  # exemplars: the training frames of the target
-            # checkpoints saved before the facing term searched without it
+            # checkpoints saved before the facing term searched without it, before limb shares averaged
             self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
                                      self.model_args["exemplar_placement_weight"],
-                                     self.model_args.get("exemplar_facing_weight", 0.0), self.model_args["exemplar_scale"])
+                                     self.model_args.get("exemplar_facing_weight", 0.0), self.model_args["exemplar_scale"],
+                                     self.model_args.get("limb_share_sigma", BONE_SIGMA))
             self.network.paint_person = paint_person
 
     @staticmethod
@@ -559,7 +573,8 @@ class GenGAN(TrainedGenerator):
             previous = None  # (1, 4, S, S): the frame just generated
             for t, skeleton in enumerate(skeletons):
                 state = () if previous is None else (torch.cat(
-                    [previous, motion_grids(joints[t:t + 1], joints[t - 1:t], self.size).to(self.device)], dim=1),)
+                    [previous, motion_grids(joints[t:t + 1], joints[t - 1:t], self.size,
+                                            self.bank.share_sigma).to(self.device)], dim=1),)
                 previous = self.network_output(self.network_inputs([skeleton], plan[t:t + 1]), *state)
                 yield previous
         return self.layers_of(outputs())

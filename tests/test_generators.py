@@ -331,6 +331,25 @@ def test_pose_guided_grid_finds_each_asked_joint_in_the_exemplar(synthetic_targe
     assert torch.allclose((fetched + 1) / 2, expected, atol=1e-4)
 
 
+def test_pose_guided_grid_keeps_close_legs_apart(synthetic_target):
+    """Shins asked side by side a little apart, from an exemplar whose legs stand wide: a pixel on the
+    asked left shin must be fetched from the exemplar's left shin, not from between the two legs (the
+    average of both limbs' moves, which melts two close legs into one shape)."""
+    from Skeleton import L_ANKLE, L_KNEE, R_ANKLE, R_KNEE
+    size = 64
+    exemplar = torch.from_numpy(synthetic_target.reduced()[:1].reshape(1, 13, 2)).clone()
+    exemplar[0, [L_KNEE, L_ANKLE, R_KNEE, R_ANKLE]] = torch.tensor([[0.35, 0.7], [0.35, 0.9], [0.65, 0.7], [0.65, 0.9]])
+    asked = exemplar.clone()
+    left, right = 30.5 / size, 33.5 / size  # the asked shins, 3 pixels apart, on pixel centres
+    asked[0, [L_KNEE, L_ANKLE, R_KNEE, R_ANKLE]] = torch.tensor([[left, 0.7], [left, 0.9], [right, 0.7], [right, 0.9]])
+    row, column = int(0.85 * size), 30  # a pixel on the asked left shin
+    fetched_x = {share: float(GenGAN.pose_guided_grid(asked, exemplar, size, share_sigma=share)[0, 0, row, column] + 1) / 2
+                 for share in (GenGAN.LIMB_SHARE_SIGMA, GenGAN.BONE_SIGMA)}
+    exemplar_left_shin = 0.35
+    assert abs(fetched_x[GenGAN.LIMB_SHARE_SIGMA] - exemplar_left_shin) < 0.03  # on the exemplar's left shin
+    assert abs(fetched_x[GenGAN.BONE_SIGMA] - exemplar_left_shin) > 0.08  # the average: a third of the way across
+
+
 def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
     """At initialisation the correction is zero and the warped exemplar is trusted: the GAN starts
     from the nearest training frame moved onto the asked pose, not from grey."""
