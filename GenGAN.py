@@ -527,7 +527,8 @@ class GenGAN(TrainedGenerator):
         super().__init__(target, checkpoint, device)
         self.bank = None
         if self.model_args["exemplar"]:  # exemplars: the training frames of the target
-            # checkpoints saved before the facing term searched without it, before limb shares averaged
+            # checkpoints saved before the facing term searched without it; those saved before limb
+            # shares averaged all limbs (share sigma = BONE_SIGMA)
             self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
                                      self.model_args["exemplar_placement_weight"],
                                      self.model_args.get("exemplar_facing_weight", 0.0), self.model_args["exemplar_scale"],
