@@ -80,6 +80,19 @@ def test_jitter_skips_frames_next_to_a_missed_detection():
     assert math.isnan(Evaluate.jitter(track[:2]))
 
 
+def test_sliding_jitter_ranges_from_the_steady_windows_to_the_shaking_ones():
+    from bench.detector_limits import sliding_jitter
+    t = np.arange(40, dtype=np.float64)[:, None, None]
+    track = np.concatenate([t, 2 * t], axis=2).repeat(13, axis=1)  # (40, 13, 2) constant speed
+    track[30::2, :, 0] += 1  # the last 10 frames shake: 2 px of acceleration per frame there
+    figures = sliding_jitter(track, window=10)
+    assert figures["n_windows"] == 31 and figures["frames"] == [0, 39]
+    assert figures["min_px"] == pytest.approx(0.0, abs=1e-12)  # frames 0-9 ... 19-28 do not shake
+    assert figures["max_px"] == pytest.approx(2.0)  # frames 30-39: every counted frame shakes
+    assert 0.0 <= figures["q1_px"] <= figures["median_px"] <= figures["q3_px"] <= figures["max_px"]
+    assert sliding_jitter(track, window=100)["n_windows"] == 1  # a window longer than the video: the video
+
+
 def test_flicker_of_identical_frames_is_zero_and_of_alternating_ones_is_their_difference():
     frame = random_image(3)
     assert Evaluate.flicker([frame] * 5) == 0.0
