@@ -8,8 +8,9 @@ section 2: whether MediaPipe finds the asked pose in it, in pixels of a 256x256 
 frames played in time order and generated as DanceDemo.py generates a sequence give section 3's
 tOF, pose-jitter ratio and flicker ratio against the real sequence. The real crops are read the
 same way: the "real" rows are the references a perfect generator would reach. With --transfer,
-the smoothness of a DanceDemo output (section 4): pose jitter beside the driving poses', flicker,
-and the background steadiness of its scene video against the real target video.
+the smoothness of a DanceDemo output (section 4): pose jitter beside the driving poses' (and the
+frames that shake most), flicker, and the background steadiness of its scene video against the real
+target video.
 
     python Evaluate.py ../shared/data/taichi2.mp4        # every generator that has a default checkpoint
     python Evaluate.py ../shared/data/taichi2.mp4 --gen nearest --gen gan --checkpoint gan=data/models/taichi2-3a68617516/gan-256.pt
@@ -137,18 +138,26 @@ def pose_error(given, detected):
     return given.distance(detected) * POSE_SIZE
 
 
+def jitter_by_frame(track):
+    """(T,) the mean over joints of |x[t+1] - 2 x[t] + x[t-1]| (Euclidean) at each frame t of a (T, J, 2)
+    track: NaN at the first and last frames and wherever t or a neighbour is not detected (NaN)."""
+    track = np.asarray(track, dtype=np.float64)
+    by_frame = np.full(len(track), np.nan)
+    if len(track) >= 3:
+        acceleration = np.linalg.norm(track[2:] - 2 * track[1:-1] + track[:-2], axis=-1)  # (T-2, J)
+        by_frame[1:-1] = acceleration.mean(axis=1)  # NaN where a joint is
+    return by_frame
+
+
 def jitter(track):
     """Mean over joints and frames of |x[t+1] - 2 x[t] + x[t-1]| (Euclidean) of a (T, J, 2) track.
 
     Frames with NaN (nobody detected) break the track: only frames whose both neighbours are
     detected count. In the track's own unit; NaN when no three consecutive frames are detected.
     """
-    track = np.asarray(track, dtype=np.float64)
-    if len(track) < 3:
-        return math.nan
-    acceleration = np.linalg.norm(track[2:] - 2 * track[1:-1] + track[:-2], axis=-1)  # (T-2, J)
-    counted = np.isfinite(acceleration).all(axis=1)
-    return float(acceleration[counted].mean()) if counted.any() else math.nan
+    by_frame = jitter_by_frame(track)
+    counted = np.isfinite(by_frame)
+    return float(by_frame[counted].mean()) if counted.any() else math.nan
 
 
 def flicker(frames):
@@ -726,6 +735,7 @@ def transfer_figures(video_path, detector):
     generated_track = np.stack(detected[:n_frames]) * POSE_SIZE  # (T, 13, 2) px of 256
     driving_track = driving[:n_frames, list(REDUCED_LANDMARKS), :2] * POSE_SIZE  # (T, 13, 2)
     generated_jitter, driving_jitter = jitter(generated_track), jitter(driving_track)
+    by_frame = jitter_by_frame(generated_track)  # (T,) where the generated person shakes
     found = np.isfinite(generated_track).all(axis=(1, 2))
     errors = np.linalg.norm(generated_track[found] - driving_track[found], axis=-1).mean(axis=1)  # (found,) px
     return {
@@ -736,9 +746,11 @@ def transfer_figures(video_path, detector):
         "joint_error_px": float(errors.mean()) if len(errors) else None,
         "jitter_generated_px": generated_jitter, "jitter_driving_px": driving_jitter,
         "jitter_ratio": generated_jitter / driving_jitter if driving_jitter > 0 else math.nan,
+        "jitter_by_frame_px": [None if not np.isfinite(value) else round(float(value), 2) for value in by_frame],
         "flicker": flicker_value, **background_steadiness(video_path, flags, detector),
         "definitions": "../shared/EVALUATION.md section 4: jitter in px of 256 over runs of detected frames "
                        "(MediaPipe static image mode on the generated person's crop, cut from the scene video at its box), "
+                       "jitter_by_frame_px its value at each frame (null where not counted), "
                        "joint error = mean distance of those poses' joints to the driving skeletons', px of 256, "
                        "flicker = mean |frame[t+1] - frame[t]| of those crops, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
                        "scene video over pixels outside the person in both frames (compositing alpha > 0.5 at its "
@@ -752,8 +764,18 @@ def transfer_text(figures):
             f"pose found in {figures['detection_rate']:.0%} of the generated frames"
             + (f" ({figures['joint_error_px']:.1f} px from the driving poses)" if figures.get("joint_error_px") is not None else "")
             + f"; jitter {figures['jitter_generated_px']:.2f} px "
-            f"(driving poses {figures['jitter_driving_px']:.2f} px, ratio {figures['jitter_ratio']:.2f}); "
-            f"flicker {figures['flicker']:.2f} (0-255); " + steadiness_text(figures))
+            f"(driving poses {figures['jitter_driving_px']:.2f} px, ratio {figures['jitter_ratio']:.2f})"
+            + shakiest_text(figures.get("jitter_by_frame_px"))
+            + f"; flicker {figures['flicker']:.2f} (0-255); " + steadiness_text(figures))
+
+
+def shakiest_text(by_frame, n_frames=3):
+    """', shakiest at frames 98 (78 px), 14 (66 px), 13 (32 px)': where to look first (frames counted from 0)."""
+    if not by_frame:
+        return ""
+    values = np.array([np.nan if value is None else value for value in by_frame], dtype=np.float64)
+    order = [t for t in np.argsort(-np.nan_to_num(values, nan=-1.0), kind="stable")[:n_frames] if np.isfinite(values[t])]
+    return (", shakiest at frames " + ", ".join(f"{t} ({values[t]:.0f} px)" for t in order)) if order else ""
 
 
 def steadiness_text(figures):

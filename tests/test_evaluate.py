@@ -70,6 +70,19 @@ def test_straight_constant_speed_track_has_no_jitter_and_a_shaking_one_has():
     assert Evaluate.jitter(shaking) == pytest.approx(2.0)
 
 
+def test_jitter_by_frame_shows_where_a_track_shakes():
+    t = np.arange(12, dtype=np.float64)[:, None, None]
+    track = np.concatenate([t, t], axis=2).repeat(13, axis=1)  # (12, 13, 2) constant speed
+    track[6, :, 0] += 3  # one frame off by 3 px: accelerations 3, 6, 3 at frames 5, 6, 7
+    track[10] = np.nan
+    by_frame = Evaluate.jitter_by_frame(track)
+    np.testing.assert_allclose(by_frame[[5, 6, 7]], [3, 6, 3])
+    assert (by_frame[[1, 2, 3, 4, 8]] == 0).all() and np.isnan(by_frame[[0, 9, 10, 11]]).all()
+    assert Evaluate.jitter(track) == pytest.approx(12 / 8)  # the mean over the 8 counted frames
+    figures = [None if np.isnan(value) else float(value) for value in by_frame]
+    assert Evaluate.shakiest_text(figures, 2) == ", shakiest at frames 6 (6 px), 5 (3 px)"
+
+
 def test_jitter_skips_frames_next_to_a_missed_detection():
     t = np.arange(10, dtype=np.float64)[:, None, None]
     track = np.concatenate([t, t], axis=2).repeat(13, axis=1)

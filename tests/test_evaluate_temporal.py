@@ -160,7 +160,7 @@ def test_a_transfer_without_a_scene_video_reports_why_and_keeps_flicker(tmp_path
     figures = Evaluate.transfer_figures(video, segmenter)
     assert figures["background_steadiness"] is None
     assert "no scene video" in figures["background_steadiness_reason"]
-    assert figures["flicker"] > 0 and figures["n_frames"] == 6
+    assert figures["flicker"] > 0 and figures["n_frames"] == 6 and len(figures["jitter_by_frame_px"]) == 6
     assert "background steadiness not measured" in Evaluate.transfer_text(figures)
 
 
