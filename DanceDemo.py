@@ -481,8 +481,9 @@ def parse_args(argv=None):
                         help=f"1-euro filter: cutoff increase with speed; higher lags less (default {ONE_EURO_BETA:g})")
     parser.add_argument("--device", help="cuda, mps or cpu for trained generators (default: the best available)")
     parser.add_argument("--paint-person", action="store_true",
-                        help="GAN: paint over the person too where the exemplar falls short, as in training "
-                             "(smoother pixels, a blurrier person; default: only the background is painted)")
+                        help="GAN: generate as in training, painting over the person too where the exemplar falls "
+                             "short and bending the warp by the learned flow (a blurrier person; default: only the "
+                             "background is painted, the person moved by the guided warp)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")

@@ -814,7 +814,8 @@ def parse_args(argv=None):
                              "need a sequence, not frames spread over the clip; default: all)")
     parser.add_argument("--device", help="cuda, mps or cpu for the network generators (default: the best available)")
     parser.add_argument("--paint-person", action="store_true",
-                        help="the GAN paints over the person too, as in training (row gan-paint-person; see GenGAN)")
+                        help="the GAN generates as in training: it paints over the person too, and bends the warp by its "
+                             "learned flow (row gan-paint-person; see GenGAN)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")

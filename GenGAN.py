@@ -5,9 +5,10 @@ nearest pose, placement in the crop and facing (found as GenNearest finds it), t
 mask, and a sampling grid that carries that frame's limbs onto the asked pose (`pose_guided_grid`,
 per-limb similarities). A U-Net (networks.ExemplarWarper: skip connections, a full-resolution stage,
 bilinear resize-convolutions, self-attention at 8x8) corrects that warp, decides per pixel whether to trust
-it, paints what the exemplar does not show (when generating, off the person by default: a painted
-person is a blur MediaPipe misreads), and outputs an alpha that starts as the exemplar's mask moved
-by the warp. The image is that person over the target's scene rendered for the crop's camera
+it, paints what the exemplar does not show, and outputs an alpha that starts as the exemplar's mask
+moved by the warp. When generating, by default, the person is fetched by the guided warp alone,
+neither painted (a painted person is a blur MediaPipe misreads) nor bent by the correction, which is
+learned together with the painting. The image is that person over the target's scene rendered for the crop's camera
 (networks.composite): the generator neither paints nor carries the background. Pixels are moved
 rather than painted, so the person is sharp after minutes of CPU training; the pose-only U-Net
 (`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally normalised patch
@@ -512,9 +513,10 @@ class GenGAN(TrainedGenerator):
     """The trained GAN generator: `GenGAN(target, checkpoint).generate(skeleton, view)` -> BGR image.
     The checkpoint may hold either input's GAN ("gan" by default, or "gan-vector").
 
-    paint_person: also let the network paint over the person where it distrusts the exemplar, as
-    in training (a blurrier person that MediaPipe reads less well). By default the person is the
-    exemplar's pixels, moved by the guided warp and the learned flow (see networks.ExemplarWarper).
+    paint_person: the network's output as in training: it also paints over the person where it
+    distrusts the exemplar, and corrects the guided warp by its learned flow (a blurrier person that
+    MediaPipe reads less well). By default the person is the exemplar's pixels, moved by the guided
+    warp alone (see networks.ExemplarWarper).
     """
 
     name = NAMES["image"]

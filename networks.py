@@ -260,7 +260,9 @@ class ExemplarWarper(nn.Module):
     explain so that the flow is not bent to fit them. When generating, by default it is kept off the
     person (`paint_person=False`): within PERSON_HALF_WIDTH of the drawn skeleton every pixel is
     fetched. The painted colour is a blur (a mean of what might be there), and on a person it is
-    what MediaPipe misreads.
+    what MediaPipe misreads. Those pixels are then fetched by the guided grid alone: the residual
+    flow is learned together with the painting, and where the network paints in training nothing
+    checks its flow; fetched through it, the person bends (RESULTS: "The person by the guided warp").
 
     `temporal`: the warper also takes its own previous frame (`forward(inputs, previous)`), moved onto
     this frame by the motion between the two poses (`carried_layers`), and learns per pixel how much
@@ -274,7 +276,8 @@ class ExemplarWarper(nn.Module):
         self.max_shift = max_shift  # largest correction, in units of half the image side
         self.exemplar_scale = exemplar_scale  # the exemplar comes at exemplar_scale x the output size
         self.temporal = temporal
-        self.paint_person = True  # False (generation): near the drawn skeleton, every pixel is fetched
+        self.paint_person = True  # False (generation): near the drawn skeleton, every pixel is fetched,
+        # by the guided grid without the residual flow
         # in: drawn pose 3, warped exemplar 3, exemplar 3, warped mask 1 (+ carried colour 3 and alpha 1);
         # out: flow 2, trust 1, colour 3, alpha 1 (+ how much of the carried frame to keep 1)
         self.unet = UNet(size, in_channels=14 if temporal else 10, out_channels=8 if temporal else 7, **unet_args)
@@ -332,7 +335,7 @@ class ExemplarWarper(nn.Module):
             seen.append(2 * carried - 1)
         out = self.unet(torch.cat(seen, dim=1))  # (B, 7 or 8, S, S) in [-1, 1]
         flow, trust, colour = out[:, :2] * self.max_shift, (out[:, 2:3] + 1) / 2, out[:, 3:6]
-        corrected = guide + flow.permute(0, 2, 3, 1).to(guide.dtype)
+        corrected = guide + flow.permute(0, 2, 3, 1).to(guide.dtype) if self.paint_person else guide
         fetched = F.grid_sample(source, corrected, padding_mode="border", align_corners=False)  # (B, 3, S, S)
         fetched_mask = F.grid_sample(source_mask, corrected, padding_mode="zeros", align_corners=False)
         alpha = torch.sigmoid(ALPHA_PRIOR * (2 * fetched_mask - 1) + ALPHA_REACH * out[:, 6:7])  # (B, 1, S, S)

@@ -54,6 +54,19 @@ for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-s
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}"
 done
 
+# The built-in synthetic source (facing the camera throughout, no turns) onto the same target.
+$PY SyntheticDancer.py data/synthetic/source.mp4 --preset source
+for run in nearest gan gan-seed1 gan-seed2; do
+  video=out/transfer/source_to_taichi2_${run}.mp4
+  case $run in
+    gan) options="--gen gan --checkpoint $MODELS/gan-256.pt" ;;
+    gan-*) options="--gen gan --checkpoint $MODELS/gan-256-${run#gan-}.pt" ;;
+    *) options="--gen $run" ;;
+  esac
+  $PY DanceDemo.py data/synthetic/source.mp4 --target $TARGET $options --out "$video"
+  $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_synthetic_${run}"
+done
+
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.
 $PY -m bench.detector_limits $TARGET --out out/eval/detector_limits
 

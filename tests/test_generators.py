@@ -371,9 +371,9 @@ def test_untrained_exemplar_gan_is_the_pose_guided_warp(synthetic_target):
 
 
 def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path):
-    """By default the person (near the drawn skeleton) is the exemplar's pixels, moved by the warp
-    and the learned flow: what the network paints changes only the background there, unless painting
-    the person is asked for."""
+    """By default the person (near the drawn skeleton) is the exemplar's pixels, moved by the guided
+    warp alone: what the network paints changes only the background there, and its learned flow
+    changes nothing, unless the output as in training (painting the person) is asked for."""
     checkpoint = tmp_path / "gan.pt"
     args = options(GenGAN, "video", "--epochs", "1", "--checkpoint", checkpoint)
     train(GenGAN.GANTraining(64, torch.device("cpu"), args, synthetic_target), synthetic_target, args)
@@ -391,6 +391,13 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
                for g, b in zip((default, painting), before)]  # (N, 64, 64) each
     assert not changed[0][person].any() and changed[0][~person].any()
     assert changed[1][person].any()
+    before = default.generate_layers(skeletons), painting.generate_layers(skeletons)
+    for generator in (default, painting):  # a learned flow of a tenth of the crop to the right, everywhere
+        with torch.no_grad():
+            generator.network.unet.to_image[-2].bias[0].add_(0.4)
+    after = default.generate_layers(skeletons), painting.generate_layers(skeletons)
+    assert all(np.array_equal(b, a) for b, a in zip(before[0], after[0]))  # colour and alpha
+    assert np.abs(after[1][1] - before[1][1]).max() > 0.5  # the alpha moved with the flow
 
 
 def test_person_region_covers_the_drawn_pose_and_ramps_at_its_edge(synthetic_target):
