@@ -8,13 +8,13 @@ bilinear resize-convolutions, self-attention at 8x8) corrects that warp, decides
 it, paints what the exemplar does not show, and outputs an alpha that starts as the exemplar's mask
 moved by the warp. When generating, by default, the person is fetched by the guided warp alone,
 neither painted (a painted person is a blur MediaPipe misreads) nor bent by the correction, which is
-learned together with the painting. The image is that person over the target's scene rendered for the crop's camera
-(networks.composite): the generator neither paints nor carries the background. Pixels are moved
-rather than painted, so the person is sharp after minutes of CPU training; the pose-only U-Net
-(`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally normalised patch
-critic that sees the skeleton image with the real crop or the composite. Losses: hinge adversarial +
-L1 + SSIM + discriminator feature matching on the composite, and L1 of alpha against the cached
-person masks. What generates is a running average of the generator's weights
+learned together with the painting. The image is that person over the target's scene rendered for
+the crop's camera (networks.composite): the generator neither paints nor carries the background.
+Pixels are moved rather than painted, so the person is sharp after minutes of CPU training; the
+pose-only U-Net (`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally
+normalised patch critic that sees the skeleton image with the real crop or the composite. Losses:
+hinge adversarial + L1 + SSIM + discriminator feature matching on the composite, and L1 of alpha
+against the cached person masks. What generates is a running average of the generator's weights
 (training.update_average), steadier than the generator as it chases the critic.
 Generating needs the target's cache (data/cache/<target>/), where the exemplars and the scene are.
 
