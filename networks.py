@@ -260,9 +260,10 @@ class ExemplarWarper(nn.Module):
     explain so that the flow is not bent to fit them. When generating, by default it is kept off the
     person (`paint_person=False`): within PERSON_HALF_WIDTH of the drawn skeleton every pixel is
     fetched. The painted colour is a blur (a mean of what might be there), and on a person it is
-    what MediaPipe misreads. Those pixels are then fetched by the guided grid alone: the residual
-    flow is learned together with the painting, and where the network paints in training nothing
-    checks its flow; fetched through it, the person bends (RESULTS: "The person by the guided warp").
+    what MediaPipe misreads. Every pixel (colour and the mask alpha starts from) is then fetched by
+    the guided grid alone: the residual flow is learned together with the painting, and where the
+    network paints in training nothing checks its flow; fetched through it, the person bends
+    (RESULTS: "The person by the guided warp").
 
     `temporal`: the warper also takes its own previous frame (`forward(inputs, previous)`), moved onto
     this frame by the motion between the two poses (`carried_layers`), and learns per pixel how much

@@ -40,17 +40,20 @@ $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-pairs.p
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed1.pt" --out out/eval/taichi2-256-temporal-seed1
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-seed2.pt" --out out/eval/taichi2-256-temporal-seed2
 
+# DanceDemo's generator options for a run name: a generator, or gan[-temporal][-seedN] for a GAN checkpoint.
+generator_options() {
+  case $1 in
+    gan) echo "--gen gan --checkpoint $MODELS/gan-256.pt" ;;
+    gan-*) echo "--gen gan --checkpoint $MODELS/gan-256-${1#gan-}.pt" ;;
+    *) echo "--gen $1" ;;
+  esac
+}
+
 # Transfers of the karate source onto the tai chi target, and their smoothness.
 # (the GANs' other seeds are quoted in RESULTS' text, not copied to bench/results)
 for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-seed2 gan-temporal-seed1 gan-temporal-seed2; do
   video=out/transfer/karate1_to_taichi2_${run}.mp4
-  case $run in
-    gan) options="--gen gan --checkpoint $MODELS/gan-256.pt" ;;
-    gan-temporal) options="--gen gan --checkpoint $MODELS/gan-256-temporal.pt" ;;
-    gan-*) options="--gen gan --checkpoint $MODELS/gan-256-${run#gan-}.pt" ;;
-    *) options="--gen $run" ;;
-  esac
-  $PY DanceDemo.py $SOURCE --target $TARGET $options --out "$video"
+  $PY DanceDemo.py $SOURCE --target $TARGET $(generator_options $run) --out "$video"
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}"
 done
 
@@ -58,12 +61,7 @@ done
 $PY SyntheticDancer.py data/synthetic/source.mp4 --preset source
 for run in nearest gan gan-seed1 gan-seed2; do
   video=out/transfer/source_to_taichi2_${run}.mp4
-  case $run in
-    gan) options="--gen gan --checkpoint $MODELS/gan-256.pt" ;;
-    gan-*) options="--gen gan --checkpoint $MODELS/gan-256-${run#gan-}.pt" ;;
-    *) options="--gen $run" ;;
-  esac
-  $PY DanceDemo.py data/synthetic/source.mp4 --target $TARGET $options --out "$video"
+  $PY DanceDemo.py data/synthetic/source.mp4 --target $TARGET $(generator_options $run) --out "$video"
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_synthetic_${run}"
 done
 

@@ -392,7 +392,7 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
     assert not changed[0][person].any() and changed[0][~person].any()
     assert changed[1][person].any()
     before = default.generate_layers(skeletons), painting.generate_layers(skeletons)
-    for generator in (default, painting):  # a learned flow of a tenth of the crop to the right, everywhere
+    for generator in (default, painting):  # a learned flow of about a twentieth of the crop to the right
         with torch.no_grad():
             generator.network.unet.to_image[-2].bias[0].add_(0.4)
     after = default.generate_layers(skeletons), painting.generate_layers(skeletons)
