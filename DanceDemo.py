@@ -141,6 +141,8 @@ class DrivingPoses:
     status: np.ndarray  # (N,) DETECTED, INTERPOLATED or HELD
     small: np.ndarray  # (N,) bool: a detection dropped as much smaller than the usual person
     normalizer: PoseNormalizer
+    source_boxes: np.ndarray  # (N, 3) the square of each source frame (x0, y0, side, source frame-height
+    # units) that the normalisation maps onto the generated crop: the real performer framed as the person
 
 
 def driving_poses(detections, fps, target_vs, view, smooth=True, normalize=True,
@@ -163,11 +165,13 @@ def driving_poses(detections, fps, target_vs, view, smooth=True, normalize=True,
     if normalize:
         normalizer = PoseNormalizer.fit(filled[detected], target_frame_skeletons(target_vs, view.camera))
         skeletons, boxes = crop_like_target(normalizer.apply(filled), view.box[2] / height, fps)
+        crops = boxes  # the poses mapped by the normaliser lie in these squares of the view
     else:
         normalizer = PoseNormalizer.fit_box(filled[detected])
         skeletons = normalizer.apply(filled)
         boxes = np.tile(np.asarray(view.box, dtype=np.float64) / height, (len(filled), 1))
-    return DrivingPoses(filled, skeletons, boxes, status, small, normalizer)
+        crops = np.tile([0.0, 0.0, 1.0], (len(filled), 1))  # the box fit maps straight into the unit square
+    return DrivingPoses(filled, skeletons, boxes, status, small, normalizer, normalizer.source_squares(filled, crops))
 
 
 def generate_layers(generator, skeletons):
@@ -382,6 +386,9 @@ class DanceDemo:
             "normalization": asdict(driving.normalizer) if self.normalize else {"box_fit": asdict(driving.normalizer)},
             "counts": {**counts, "dropped_as_small": int(driving.small.sum())},
             "status": driving.status.tolist(),
+            "source_boxes": np.round(driving.source_boxes * info.height, 3).tolist(),
+            "source_boxes_are": "(N, 3) x0, y0, side in source video pixels: the square of each source frame that "
+                                "the body normalisation maps onto the generated crop",
         }
 
 

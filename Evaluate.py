@@ -9,8 +9,9 @@ frames played in time order and generated as DanceDemo.py generates a sequence g
 tOF, pose-jitter ratio and flicker ratio against the real sequence. The real crops are read the
 same way: the "real" rows are the references a perfect generator would reach. With --transfer,
 the smoothness of a DanceDemo output (section 4): pose jitter beside the driving poses' (and the
-frames that shake most), flicker, and the background steadiness of its scene video against the real
-target video.
+frames that shake most) and beside the real performer's, read the same way in the source video framed
+as the generated person (what a perfect transfer of those moves would read), flicker, and the
+background steadiness of its scene video against the real target video.
 
     python Evaluate.py ../shared/data/taichi2.mp4        # every generator that has a default checkpoint
     python Evaluate.py ../shared/data/taichi2.mp4 --gen nearest --gen gan --checkpoint gan=data/models/taichi2-3a68617516/gan-256.pt
@@ -21,6 +22,7 @@ Writes results.json, results.md, comparison.png and metrics.png (and transfer.js
 (default out/eval/<target cache name>/).
 """
 import argparse
+import itertools
 import json
 import math
 import platform
@@ -707,6 +709,46 @@ def background_steadiness(video_path, flags, segmenter):
             "reference_first_frame": start}
 
 
+def performer_panels(flags, size):
+    """The real performer in each source frame, framed as the transfer framed the generated person: the
+    square of the source frame (its `source_boxes`, sub-pixel) that the body normalisation maps onto the
+    generated crop, at `size`."""
+    for t, (_, frame) in enumerate(video_io.iter_frames(flags["source"], max_frames=len(flags["source_boxes"]))):
+        x0, y0, side = flags["source_boxes"][t]
+        to_panel = np.array([[size / side, 0, -x0 * size / side], [0, size / side, -y0 * size / side]])
+        # an antialiasing blur first where the square is shrunk (warpAffine samples, it does not average)
+        shrink = side / size
+        blurred = cv2.GaussianBlur(frame, (0, 0), 0.5 * shrink) if shrink > 1.5 else frame
+        yield cv2.warpAffine(blurred, to_panel, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def performer_figures(flags, detector, size, driving_track):
+    """What a perfect transfer of these moves would read: the pose jitter of the real performer in the
+    source video, framed as the generated person (`performer_panels`) and read the same way, and how far
+    that pose lies from the driving one ((T, 13, 2) px of 256: smoothing and the video-mode detection
+    that found it); None with a reason when the transfer predates source_boxes or its source is gone."""
+    if "source_boxes" not in flags:
+        return {"jitter_performer_px": None, "performer_reason": "the transfer was written without source_boxes "
+                                                                 "(rerun DanceDemo.py)"}
+    if not Path(flags["source"]).is_file():
+        return {"jitter_performer_px": None, "performer_reason": f"its source video {flags['source']} is not found"}
+    n_frames = min(len(driving_track), len(flags["source_boxes"]))
+    track = []
+    for panel in tqdm(itertools.islice(performer_panels(flags, size), n_frames), total=n_frames,
+                      desc="detecting poses (source performer)", unit="frame", disable=None):
+        skeleton = detect_pose(detector, panel)
+        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if skeleton is None else skeleton.joints())
+    if not track:
+        return {"jitter_performer_px": None, "performer_reason": f"no frame could be decoded from {flags['source']}"}
+    track = np.stack(track) * POSE_SIZE  # (T, 13, 2) px of 256
+    found = np.isfinite(track).all(axis=(1, 2))
+    errors = np.linalg.norm(track[found] - driving_track[:len(track)][found], axis=-1).mean(axis=1)  # (found,)
+    return {"jitter_performer_px": finite_or_none(jitter(track)), "performer_detection_rate": float(found.mean()),
+            "performer_joint_error_px": float(errors.mean()) if len(errors) else None,
+            "jitter_performer_by_frame_px": [None if not np.isfinite(value) else round(float(value), 2)
+                                             for value in jitter_by_frame(track)]}
+
+
 def transfer_figures(video_path, detector):
     """Jitter of the pose found in the generated crops beside that of the driving poses, flicker, and
     how far from the driving poses the found ones are (joint error)."""
@@ -748,6 +790,7 @@ def transfer_figures(video_path, detector):
         "jitter_ratio": generated_jitter / driving_jitter if driving_jitter > 0 else math.nan,
         "jitter_by_frame_px": [None if not np.isfinite(value) else round(float(value), 2) for value in by_frame],
         "flicker": flicker_value, **background_steadiness(video_path, flags, detector),
+        **performer_figures(flags, detector, int(panel_sizes[0]), driving_track),
         "definitions": "../shared/EVALUATION.md section 4: jitter in px of 256 over runs of detected frames "
                        "(MediaPipe static image mode on the generated person's crop, cut from the scene video at its box), "
                        "jitter_by_frame_px its value at each frame (null where not counted), "
@@ -755,7 +798,10 @@ def transfer_figures(video_path, detector):
                        "flicker = mean |frame[t+1] - frame[t]| of those crops, 0-255; background_steadiness = mean |frame[t+1] - frame[t]| of the "
                        "scene video over pixels outside the person in both frames (compositing alpha > 0.5 at its "
                        "box, else MediaPipe segmentation, dilated by 1/32 of the crop side) over the same figure on "
-                       "as many consecutive frames of the real target video",
+                       "as many consecutive frames of the real target video; jitter_performer_px: the same jitter "
+                       "read on the real performer in the source video, framed as the generated person (the "
+                       "square of each source frame that the body normalisation maps onto the generated crop): "
+                       "what a perfect transfer of these moves would read",
     }
 
 
@@ -766,7 +812,14 @@ def transfer_text(figures):
             + f"; jitter {figures['jitter_generated_px']:.2f} px "
             f"(driving poses {figures['jitter_driving_px']:.2f} px, ratio {figures['jitter_ratio']:.2f})"
             + shakiest_text(figures.get("jitter_by_frame_px"))
+            + performer_text(figures)
             + f"; flicker {figures['flicker']:.2f} (0-255); " + steadiness_text(figures))
+
+
+def performer_text(figures):
+    if figures.get("jitter_performer_px") is not None:
+        return f"; the real performer framed the same way {figures['jitter_performer_px']:.2f} px"
+    return f"; the real performer not read: {figures['performer_reason']}" if "performer_reason" in figures else ""
 
 
 def shakiest_text(by_frame, n_frames=3):
@@ -807,8 +860,9 @@ def parse_args(argv=None):
                              "GEN= may be left out when one --gen is given; repeat it for several")
     parser.add_argument("--out", help="folder for the results (default out/eval/<target cache name>)")
     parser.add_argument("--save-pairs", metavar="DIR", help="also write every compared image as PNG, and the skeletons given")
-    parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter, flicker and "
-                                                            "(from its scene video) background steadiness")
+    parser.add_argument("--transfer", metavar="VIDEO", help="a DanceDemo.py output: measure its jitter (beside the real "
+                                                            "performer's in its source video), flicker and (from its "
+                                                            "scene video) background steadiness")
     parser.add_argument("--max-frames", type=int, metavar="N",
                         help="use only the first N validation frames, consecutive in time (the temporal figures "
                              "need a sequence, not frames spread over the clip; default: all)")

@@ -494,6 +494,22 @@ class PoseNormalizer:
         poses[:, :, 1] = scales * (poses[:, :, 1] - ankles) + self.target_far + self.ankle_slope * (ankles - self.source_far)
         return sequence
 
+    def source_squares(self, sequence, squares):
+        """The squares of the source frames that `apply` maps onto given squares of the target's.
+
+        sequence (N, 33, 4) source landmarks, squares (N, 3) x0, y0, side in the target's units ->
+        (N, 3) x0, y0, side in the source's units. Pose t's mapping is a scale and a shift, so the
+        source square t shows the source person exactly as the target square shows the mapped pose:
+        where a transfer's generated crop puts the person, the same crop of the source video puts
+        the real performer."""
+        poses = np.asarray(sequence, dtype=np.float64).reshape(-1, N_LANDMARKS, 4)
+        squares = np.asarray(squares, dtype=np.float64).reshape(-1, 3)
+        ankles = floor_ankle_y(poses)  # (N,)
+        scales = self.scale(ankles)  # (N,)
+        x0 = (squares[:, 0] - self.target_x) / scales + self.source_x
+        y0 = (squares[:, 1] - self.target_far - self.ankle_slope * (ankles - self.source_far)) / scales + ankles
+        return np.column_stack([x0, y0, squares[:, 2] / scales])
+
 
 def main(argv=None):
     from paths import OUT_ROOT, shown_path

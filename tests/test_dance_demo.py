@@ -18,7 +18,7 @@ from DanceDemo import DanceDemo, detect_source, driving_poses, scene_size, targe
 from generators import Entry, Generator, GeneratorError, generator_name, load_generator
 from GenNearest import GenNearest
 from paths import shown_python
-from Skeleton import (DETECTED, HELD, INTERPOLATED, REDUCED_LANDMARKS, PoseNormalizer, fill_gaps,
+from Skeleton import (DETECTED, HELD, INTERPOLATED, REDUCED_LANDMARKS, PoseNormalizer, fill_gaps, floor_ankle_y,
                       smooth_sequence, steady_sequence)
 from VideoSkeleton import VideoSkeleton
 
@@ -112,6 +112,27 @@ def test_without_normalisation_the_median_box_fills_the_crop(videos):
     low, high = np.median(boxed[:, :, :2].min(axis=1), axis=0), np.median(boxed[:, :, :2].max(axis=1), axis=0)
     assert np.allclose((low + high) / 2, 0.5, atol=1e-3)
     assert np.isclose(max(high - low), 1 / 1.15, atol=1e-3)
+
+
+def test_the_source_square_frames_the_performer_as_the_crop_frames_the_mapped_pose(videos):
+    """Each pose's mapping is a scale and a shift (the scale following its ankle line when the source
+    walks in depth): the source square that source_squares gives must hold the source pose where the
+    target square holds the mapped pose, joint for joint, with and without normalisation."""
+    source = in_height_units(SyntheticDancer.load_ground_truth(videos["source"]))
+    target = in_height_units(SyntheticDancer.load_ground_truth(videos["target"]))
+    nearness = np.r_[np.full(40, 0.6), np.linspace(0.6, 1.0, 40), np.full(40, 1.0)]
+    walking = walk_in_depth(np.concatenate([source] * 3), nearness, horizon_y=0.5)
+    walking_normalizer = PoseNormalizer.fit(walking, target)
+    assert np.ptp(walking_normalizer.scale(floor_ankle_y(walking))) > 0.1  # the scale follows the walk
+    rng = np.random.default_rng(0)
+    for normalizer, poses in ((walking_normalizer, walking), (PoseNormalizer.fit_box(source), source)):
+        mapped = normalizer.apply(poses)[..., :2].astype(np.float64)  # (N, 33, 2)
+        squares = np.column_stack([rng.uniform(-0.2, 0.2, (len(poses), 2)), rng.uniform(0.5, 1.5, len(poses))])
+        in_crop = (mapped - squares[:, None, :2]) / squares[:, None, 2:]
+        source_squares = normalizer.source_squares(poses, squares)  # (N, 3)
+        in_source_square = (poses[..., :2] - source_squares[:, None, :2]) / source_squares[:, None, 2:]
+        assert np.abs(in_source_square - in_crop).max() < 1e-5
+        assert np.abs(source_squares[:, 2] - squares[:, 2]).max() > 0.01  # a real change of scale, not the identity
 
 
 # --- gaps and smoothing -----------------------------------------------------------------------------
@@ -283,11 +304,16 @@ def test_the_scene_of_a_transfer_stands_still_and_shows_the_target(videos, targe
         # the poses read in the generated person are measured against the poses that drove it: against
         # the driving poses of other frames (the sequence turned by half its length) they are farther
         assert figures["detection_rate"] > 0.5 and 0 < figures["joint_error_px"] < 40, figures
+        # the real performer, cut from the source video at the squares the normalisation maps onto the
+        # crops, stands where the driving poses (his own, smoothed) put the generated person
+        assert figures["performer_detection_rate"] > 0.9 and figures["performer_joint_error_px"] < 8, figures
+        assert 0 < figures["jitter_performer_px"] < 10 and len(figures["jitter_performer_by_frame_px"]) == 40
         skeletons_path = Path(summary["files"]["skeletons"])
         driving = np.load(skeletons_path)
         np.save(skeletons_path, np.roll(driving, len(driving) // 2, axis=0))
         shifted = transfer_figures(Path(summary["files"]["video"]), detector)
     assert shifted["joint_error_px"] > 1.5 * figures["joint_error_px"], (shifted["joint_error_px"], figures["joint_error_px"])
+    assert shifted["performer_joint_error_px"] > 2 * figures["performer_joint_error_px"], shifted
 
 
 def view_index(target, summary):

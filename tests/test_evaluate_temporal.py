@@ -162,6 +162,7 @@ def test_a_transfer_without_a_scene_video_reports_why_and_keeps_flicker(tmp_path
     assert "no scene video" in figures["background_steadiness_reason"]
     assert figures["flicker"] > 0 and figures["n_frames"] == 6 and len(figures["jitter_by_frame_px"]) == 6
     assert "background steadiness not measured" in Evaluate.transfer_text(figures)
+    assert figures["jitter_performer_px"] is None and "without source_boxes" in Evaluate.transfer_text(figures)
 
 
 # --- sections 1 and 3 in a whole evaluation ------------------------------------------------------------
