@@ -134,6 +134,15 @@ def detect_pose(detector, image):
     return detector.detect(upscaled_for_pose(image))
 
 
+def detected_track(detector, images):
+    """(T, 13, 2) joints in px of 256 that MediaPipe finds in each image, NaN where it finds none."""
+    track = []
+    for image in images:
+        found = detect_pose(detector, image)
+        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if found is None else found.joints())
+    return np.array(track, dtype=np.float64).reshape(-1, len(REDUCED_LANDMARKS), 2) * POSE_SIZE
+
+
 def pose_error(given, detected):
     """Mean Euclidean distance over the 13 reduced joints of two skeletons of one square image,
     in pixels of a 256x256 crop."""
@@ -733,14 +742,10 @@ def performer_figures(flags, detector, size, driving_track):
     if not Path(flags["source"]).is_file():
         return {"jitter_performer_px": None, "performer_reason": f"its source video {flags['source']} is not found"}
     n_frames = min(len(driving_track), len(flags["source_boxes"]))
-    track = []
-    for panel in tqdm(itertools.islice(performer_panels(flags, size), n_frames), total=n_frames,
-                      desc="detecting poses (source performer)", unit="frame", disable=None):
-        skeleton = detect_pose(detector, panel)
-        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if skeleton is None else skeleton.joints())
-    if not track:
+    track = detected_track(detector, tqdm(itertools.islice(performer_panels(flags, size), n_frames), total=n_frames,
+                                          desc="detecting poses (source performer)", unit="frame", disable=None))
+    if not len(track):
         return {"jitter_performer_px": None, "performer_reason": f"no frame could be decoded from {flags['source']}"}
-    track = np.stack(track) * POSE_SIZE  # (T, 13, 2) px of 256
     found = np.isfinite(track).all(axis=(1, 2))
     errors = np.linalg.norm(track[found] - driving_track[:len(track)][found], axis=-1).mean(axis=1)  # (found,)
     return {"jitter_performer_px": finite_or_none(jitter(track)), "performer_detection_rate": float(found.mean()),

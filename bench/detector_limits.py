@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from Evaluate import POSE_SIZE, detect_pose, jitter, pose_error
+from Evaluate import POSE_SIZE, detect_pose, detected_track, jitter, pose_error
 from GenGAN import pose_guided_grid
 from GenNearest import GenNearest
 from paths import OUT_ROOT, SHARED_DATA, shown_path
@@ -38,15 +38,6 @@ from Skeleton import (N_JOINTS, ONE_EURO_BETA, ONE_EURO_MIN_CUTOFF, REDUCED_LAND
                       smooth_sequence)
 from training import images_to_tensor, resize_crop, split_indices, tensor_to_images
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
-
-
-def detected_track(detector, images):
-    """(T, 13, 2) joints in px of 256 that MediaPipe finds in each image, NaN where it finds none."""
-    track = []
-    for image in images:
-        found = detect_pose(detector, image)
-        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if found is None else found.joints())
-    return np.stack(track) * POSE_SIZE
 
 
 def jitter_floor(video_skeleton, detector, frames, track_256):
