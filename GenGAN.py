@@ -44,7 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from GenNearest import GenNearest, dissolve_layers, dissolves
+from GenNearest import FacingRelief, GenNearest, dissolve_layers, dissolves
 from networks import ExemplarWarper, PatchDiscriminator, UNet, VectorDecoder
 from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso
 from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
@@ -70,6 +70,12 @@ EXEMPLAR_FACING_WEIGHT = 3.0  # ... and which way the body faces (GenNearest.fac
 # its chest to move where the asked pose holds one. 3: turning from the front to a side view (both
 # widths from about 0.5 torso lengths to 0) weighs like a pose 2 torso lengths (RMS per joint) away,
 # far more than nearest poses differ (0.1-0.3), so the facing is matched first, the pose within it
+EXEMPLAR_FACING_RELIEF = FacingRelief(clear_width=0.4, reach_near=0.5, reach_far=0.7)  # ... but where the
+# asked body is near a profile (facing widths under 0.4 torso lengths: turned about 50 degrees or more) and
+# the target has no pose facing that way within 0.5-0.7 torso lengths (farther than the warp carries an
+# exemplar well), the pose comes first: a front or back view narrowed into a profile reads better than a
+# far pose (a crouch) stood up (GenNearest.FacingRelief; RESULTS). A training frame finds itself, so
+# training's choices are as they were without it.
 EXEMPLAR_DISSOLVE_FRAMES = 3  # in a sequence, a jump of the exemplar path dissolves over this many frames
 # (0.1 s at 30 fps), the exemplar left behind playing on: both are warped to the asked pose, so it is a
 # change of appearance, not a double person
@@ -179,7 +185,7 @@ class ExemplarBank:
         self.share_sigma = share_sigma  # pose_guided_grid's, as the checkpoint was trained with
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
                                   placement_weight=placement_weight, facing_weight=facing_weight,
-                                  window=EXEMPLAR_WINDOW_FRAMES)
+                                  window=EXEMPLAR_WINDOW_FRAMES, facing_relief=EXEMPLAR_FACING_RELIEF)
         self.frame_ids = self.nearest.frame_ids  # (M,) sorted
         self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
         self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in self.frame_ids])  # (M, rS, rS, 3)

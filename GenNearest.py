@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -84,18 +85,39 @@ def as_joints(skeletons):
     return joints
 
 
+class FacingRelief(NamedTuple):
+    """Where a pose search's facing term gives way (GenGAN's exemplars). Facing is matched first because
+    a warp bends limbs but cannot turn a front view into a back one. It can, though, narrow either into a
+    profile. So where the asked body is near a profile and the target has no pose facing its way within
+    the warp's reach (a standing side view asked of a target whose only side views are deep crouches), a
+    near pose of a front or back view, narrowed, is the better exemplar than a far one bent into it.
+
+    The facing weight of an asked pose is scaled by 1 - beyond x (1 - clarity): clarity = min(1, |its
+    facing widths| / clear_width)^2 (0 in a profile, 1 where it plainly faces front or back, which stays
+    matched first), beyond rises from 0 to 1 as the nearest pose facing its way (the unrelieved search's,
+    its pose and placement distance) lies from reach_near to reach_far torso lengths away.
+    """
+    clear_width: float  # torso lengths (norm of the two signed widths of facing_features)
+    reach_near: float  # torso lengths (pose and placement distance)
+    reach_far: float
+
+
 class PoseIndex:
     """A k-d tree over the pose features of M skeletons: the search half of the generator.
 
     Real poses lie near a low-dimensional set, where a k-d tree answers a query in tens of
-    microseconds even for 100k poses (a brute-force scan grows with M).
+    microseconds even for 100k poses (a brute-force scan grows with M). Asked poses whose facing
+    term is relieved (`facing_relief`, a FacingRelief) are compared with every indexed pose instead:
+    each has its own weight, which one tree cannot hold; they are few (poses near a profile that the
+    target never showed from that side).
     """
 
-    def __init__(self, joints, placement_weight=0.0, facing_weight=0.0):
+    def __init__(self, joints, placement_weight=0.0, facing_weight=0.0, facing_relief=None):
         joints = as_joints(joints)  # (M, 13, 2)
         if len(joints) == 0:
             raise ValueError("cannot index an empty set of skeletons")
         self.placement_weight, self.facing_weight = placement_weight, facing_weight
+        self.facing_relief = facing_relief if facing_weight else None
         self.tree = KDTree(self.features(joints))
 
     def features(self, joints):
@@ -111,6 +133,30 @@ class PoseIndex:
     def __len__(self):
         return self.tree.n
 
+    def facing_weights(self, joints):
+        """(N,) the facing weight each of N poses is searched with: facing_weight, relieved by
+        facing_relief where the pose is near a profile and no indexed pose facing its way is near."""
+        joints = as_joints(joints)
+        weights = np.full(len(joints), float(self.facing_weight))
+        if self.facing_relief is None or len(joints) == 0:
+            return weights
+        relief = self.facing_relief
+        features = self.features(joints)  # (N, D), the facing last
+        _, strict = self.tree.query(features, k=1)  # (N,) the nearest pose facing the asked way
+        reach = np.linalg.norm(features[:, :-2] - self.tree.data[strict, :-2], axis=1)  # (N,) torso lengths
+        beyond = np.clip((reach - relief.reach_near) / (relief.reach_far - relief.reach_near), 0, 1)
+        clarity = np.minimum(1.0, np.linalg.norm(facing_features(joints), axis=1) / relief.clear_width) ** 2
+        return weights * (1 - beyond * (1 - clarity))
+
+    def weighted_distances(self, features, weights, positions):
+        """(N, C) distances from N poses' features to the indexed poses at positions ((N, C), or (1, C)
+        for the same C for all), each row's facing part weighed by its own weight (N,)."""
+        difference = features[:, None] - self.tree.data[positions]  # (N, C, D)
+        if not self.facing_weight:
+            return np.linalg.norm(difference, axis=-1)
+        scale = (np.asarray(weights, dtype=np.float64) / self.facing_weight)[:, None]  # (N, 1)
+        return np.sqrt((difference[..., :-2] ** 2).sum(-1) + scale ** 2 * (difference[..., -2:] ** 2).sum(-1))
+
     def query(self, joints, k):
         """The k nearest indexed poses of each of N poses, nearest first.
 
@@ -118,13 +164,25 @@ class PoseIndex:
         """
         joints = as_joints(joints)
         k = min(k, len(self))
-        distances, positions = self.tree.query(self.features(joints), k=k)
-        return distances.reshape(len(joints), k), positions.reshape(len(joints), k)
+        features = self.features(joints)
+        distances, positions = self.tree.query(features, k=k)
+        distances, positions = distances.reshape(len(joints), k), positions.reshape(len(joints), k)
+        weights = self.facing_weights(joints)  # (N,)
+        relieved = np.flatnonzero(weights < self.facing_weight)
+        everything = np.arange(len(self))[None]  # (1, M)
+        rows_at_once = max(1, 2_000_000 // (len(self) * features.shape[1]))  # a few tens of MB per chunk
+        for rows in np.array_split(relieved, max(1, -(-len(relieved) // rows_at_once))):
+            if len(rows):
+                to_all = self.weighted_distances(features[rows], weights[rows], everything)  # (n, M)
+                nearest = np.argsort(to_all, axis=1, kind="stable")[:, :k]
+                distances[rows], positions[rows] = np.take_along_axis(to_all, nearest, axis=1), nearest
+        return distances, positions
 
     def distances(self, joints, positions):
         """(N, C) distances (torso lengths) from each of N poses to the indexed skeletons at its
-        row of positions (N, C)."""
-        return np.linalg.norm(self.features(as_joints(joints))[:, None] - self.tree.data[positions], axis=-1)
+        row of positions (N, C), the facing weighed as `query` weighs it."""
+        joints = as_joints(joints)
+        return self.weighted_distances(self.features(joints), self.facing_weights(joints), positions)
 
 
 def pooled_candidates(positions, window):
@@ -203,7 +261,8 @@ class GenNearest(Generator):
     lengths) is what a jump between non-consecutive target frames must save in pose distance.
     `placement_weight` > 0 also matches where the body stands and its size (GenGAN's exemplars);
     0, the default, finds a pose wherever the source stands. `facing_weight` > 0 also matches which
-    way the body faces (`facing_features`; GenGAN's exemplars). `window` > 0 widens each pose's
+    way the body faces (`facing_features`; GenGAN's exemplars), relieved as `facing_relief` (a
+    FacingRelief) says, if given. `window` > 0 widens each pose's
     candidates in the sequence mode to those of the poses up to that many frames around it
     (`choose_frames`; GenGAN's exemplars).
     """
@@ -211,7 +270,7 @@ class GenNearest(Generator):
     name = "nearest"
 
     def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0,
-                 facing_weight=0.0, window=0, dissolve_frames=0):
+                 facing_weight=0.0, window=0, dissolve_frames=0, facing_relief=None):
         self.target = video_skeleton
         self.k, self.window = k, window
         self.jump_cost = jump_cost
@@ -221,7 +280,7 @@ class GenNearest(Generator):
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
             raise ValueError(f"indices must lie in 0..{n_frames - 1}")
         target_joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)  # (N_target, 13, 2)
-        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight, facing_weight)
+        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight, facing_weight, facing_relief)
 
     @property
     def size(self):

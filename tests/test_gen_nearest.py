@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import GenGAN
-from GenNearest import GenNearest, PoseIndex, count_jumps, facing_features, pose_features
+from GenNearest import FacingRelief, GenNearest, PoseIndex, count_jumps, facing_features, pose_features
 from Skeleton import N_JOINTS
 from training import split_indices
 from VideoSkeleton import VideoSkeleton
@@ -139,6 +139,70 @@ def test_held_out_frames_get_exemplars_that_face_their_way(target):
         if weight:
             assert difference.max() < 0.15
     assert mismatched[0.0] > 0.2 > 0.1 > mismatched[GenGAN.EXEMPLAR_FACING_WEIGHT]
+
+
+def test_the_facing_gives_way_near_a_profile_only_where_no_pose_facing_that_way_is_near(target):
+    """Asked for a profile, the strict search takes a profile whose legs are 1.5 torso lengths away (a
+    crouch) over the same body seen from the front; relieved, the front view, which a warp can narrow.
+    A near profile in the index is taken either way, and a body plainly seen from behind keeps its
+    facing however far the pose facing its way lies."""
+    relief = GenGAN.EXEMPLAR_FACING_RELIEF
+    front = target.reduced()[200].reshape(1, N_JOINTS, 2)
+    assert (facing_features(front) > 0.2).all()
+    profile = front.copy()
+    for left, right in ((1, 2), (7, 8)):  # shoulders, hips: both on their centre, the left a hair nearer
+        centre = profile[:, [left, right], 0].mean()
+        profile[:, left, 0], profile[:, right, 0] = centre + 1e-3, centre - 1e-3
+    torso = np.linalg.norm(front[0, [1, 2]].mean(0) - front[0, [7, 8]].mean(0))
+    crouched = profile.copy()
+    crouched[:, 9:13, 1] -= 1.5 * torso  # knees and ankles up
+    assert np.linalg.norm(facing_features(profile)) < 0.02 < 0.2 < np.abs(facing_features(front)).min()
+    assert np.linalg.norm(pose_features(crouched) - pose_features(profile)) > relief.reach_far
+    strict = PoseIndex(np.concatenate([front, crouched]), GenGAN.EXEMPLAR_PLACEMENT_WEIGHT, GenGAN.EXEMPLAR_FACING_WEIGHT)
+    relieved = PoseIndex(np.concatenate([front, crouched]), GenGAN.EXEMPLAR_PLACEMENT_WEIGHT,
+                         GenGAN.EXEMPLAR_FACING_WEIGHT, relief)
+    assert strict.query(profile, k=1)[1][0, 0] == 1 and relieved.query(profile, k=1)[1][0, 0] == 0
+    assert relieved.facing_weights(profile)[0] < 0.01 * GenGAN.EXEMPLAR_FACING_WEIGHT
+    # the sequence search weighs its candidates as the query does
+    assert np.allclose(relieved.distances(profile, np.array([[0, 1]])), relieved.query(profile, k=2)[0])
+    near_profile = PoseIndex(np.concatenate([front, crouched, profile + 0.01]), GenGAN.EXEMPLAR_PLACEMENT_WEIGHT,
+                             GenGAN.EXEMPLAR_FACING_WEIGHT, relief)
+    assert near_profile.query(profile, k=1)[1][0, 0] == 2
+    assert near_profile.facing_weights(profile)[0] == GenGAN.EXEMPLAR_FACING_WEIGHT
+    from_behind = front.copy()
+    from_behind[:, [1, 2, 7, 8]] = front[:, [2, 1, 8, 7]]
+    behind_crouched = from_behind.copy()
+    behind_crouched[:, 9:13, 1] -= 1.5 * torso
+    plainly = PoseIndex(np.concatenate([front, behind_crouched]), GenGAN.EXEMPLAR_PLACEMENT_WEIGHT,
+                        GenGAN.EXEMPLAR_FACING_WEIGHT, relief)
+    assert plainly.query(from_behind, k=1)[1][0, 0] == 1
+
+
+def test_the_facing_relief_leaves_training_and_held_out_exemplars_and_narrows_karate1_profiles(target, karate1):
+    """GenGAN's exemplar search with and without the relief: every training frame's candidates and every
+    taichi2 held-out frame's exemplar (on its own and along the sequence path) are the same; of the karate
+    poses, only relieved ones (near a profile, no pose of the target facing their way within reach) change
+    exemplar, to poses nearer theirs (the target's side views are deep crouches)."""
+    train, held_out = split_indices(len(target))
+    joints = target.reduced().reshape(-1, N_JOINTS, 2)
+    karate = VideoSkeleton(karate1, verbose=False).reduced().reshape(-1, N_JOINTS, 2)
+    searches = [GenNearest(target, indices=train, jump_cost=GenGAN.EXEMPLAR_JUMP_COST,
+                           placement_weight=GenGAN.EXEMPLAR_PLACEMENT_WEIGHT, facing_weight=GenGAN.EXEMPLAR_FACING_WEIGHT,
+                           window=GenGAN.EXEMPLAR_WINDOW_FRAMES, facing_relief=relief)
+                for relief in (None, GenGAN.EXEMPLAR_FACING_RELIEF)]
+    strict, relieved = searches
+    assert (strict.index.query(joints[train], k=128)[1] == relieved.index.query(joints[train], k=128)[1]).all()
+    assert (strict.nearest_frames(joints[held_out]) == relieved.nearest_frames(joints[held_out])).all()
+    assert (strict.choose_frames(joints[held_out]) == relieved.choose_frames(joints[held_out])).all()
+    weights = relieved.index.facing_weights(karate)  # (N,)
+    eased = weights < GenGAN.EXEMPLAR_FACING_WEIGHT
+    assert eased.sum() >= 10  # the karateka's two turns
+    assert (np.linalg.norm(facing_features(karate[eased]), axis=1) < GenGAN.EXEMPLAR_FACING_RELIEF.clear_width).all()
+    before, after = strict.nearest_frames(karate), relieved.nearest_frames(karate)
+    changed = before != after
+    assert changed.any() and not (changed & ~eased).any()
+    distance = lambda frames: np.linalg.norm(pose_features(karate[changed]) - pose_features(joints[frames[changed]]), axis=1)
+    assert distance(after).mean() < 0.8 * distance(before).mean()
 
 
 def test_a_window_of_candidates_holds_frames_through_poses_whose_nearest_lie_elsewhere(target, karate1):
