@@ -168,14 +168,13 @@ class PoseIndex:
         distances, positions = self.tree.query(features, k=k)
         distances, positions = distances.reshape(len(joints), k), positions.reshape(len(joints), k)
         weights = self.facing_weights(joints)  # (N,)
-        relieved = np.flatnonzero(weights < self.facing_weight)
-        everything = np.arange(len(self))[None]  # (1, M)
-        rows_at_once = max(1, 2_000_000 // (len(self) * features.shape[1]))  # a few tens of MB per chunk
-        for rows in np.array_split(relieved, max(1, -(-len(relieved) // rows_at_once))):
-            if len(rows):
-                to_all = self.weighted_distances(features[rows], weights[rows], everything)  # (n, M)
-                nearest = np.argsort(to_all, axis=1, kind="stable")[:, :k]
-                distances[rows], positions[rows] = np.take_along_axis(to_all, nearest, axis=1), nearest
+        relieved = np.flatnonzero(weights < self.facing_weight)  # searched by brute force, their own weight
+        rows_at_once = max(1, 2_000_000 // (len(self) * features.shape[1]))  # about 16 MB of differences
+        for start in range(0, len(relieved), rows_at_once):
+            rows = relieved[start:start + rows_at_once]
+            to_all = self.weighted_distances(features[rows], weights[rows], np.arange(len(self))[None])  # (n, M)
+            nearest = np.argsort(to_all, axis=1, kind="stable")[:, :k]
+            distances[rows], positions[rows] = np.take_along_axis(to_all, nearest, axis=1), nearest
         return distances, positions
 
     def distances(self, joints, positions):
@@ -261,10 +260,10 @@ class GenNearest(Generator):
     lengths) is what a jump between non-consecutive target frames must save in pose distance.
     `placement_weight` > 0 also matches where the body stands and its size (GenGAN's exemplars);
     0, the default, finds a pose wherever the source stands. `facing_weight` > 0 also matches which
-    way the body faces (`facing_features`; GenGAN's exemplars), relieved as `facing_relief` (a
-    FacingRelief) says, if given. `window` > 0 widens each pose's
-    candidates in the sequence mode to those of the poses up to that many frames around it
-    (`choose_frames`; GenGAN's exemplars).
+    way the body faces (`facing_features`; GenGAN's exemplars), relieved near a profile as
+    `facing_relief` (a FacingRelief) says, if given. `window` > 0 widens each pose's candidates in the
+    sequence mode to those of the poses up to that many frames around it (`choose_frames`; GenGAN's
+    exemplars).
     """
 
     name = "nearest"
