@@ -1,5 +1,5 @@
 """RESULTS.md's figures are the ones the code produced: each results table in it is the table
-Evaluate.py (or the benchmark) makes from the JSON kept in bench/results/."""
+Evaluate.py (or the benchmark) makes from the JSON kept in bench/results/; README.md's summary quotes them."""
 import json
 import re
 
@@ -57,3 +57,18 @@ def test_the_readme_is_a_short_guide_with_the_recipe_first():
         assert step in first_screen
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", "\n".join(guide))
     assert images and all((REPO_ROOT / image).is_file() for image in images)
+
+
+def test_the_user_guide_summary_matches_the_results():
+    """README.md's short results table quotes the 256 held-out rows and the karate1 transfers: each of its
+    generator rows is the bench/results figures, rounded as printed."""
+    guide = (REPO_ROOT / "README.md").read_text()
+    rows = {row["name"]: row for row in json.loads((REPO_ROOT / "bench/results/taichi2-256/results.json").read_text())["rows"]}
+    for name in ("nearest", "gan"):
+        row = re.search(rf"^\| {name} \|[^\n]*", guide, re.MULTILINE)
+        assert row, f"no README summary row for {name}"
+        cells = [cell.strip() for cell in row.group(0).strip("|").split("|")]
+        figures, transfer = rows[name], json.loads((REPO_ROOT / f"bench/results/transfer_{name}/transfer.json").read_text())
+        assert cells[1:] == [f"{figures['ssim']:.3f}", f"{figures['ssim_person']:.3f}", f"{figures['ssim_background']:.3f}",
+                             f"{figures['detection_rate']:.2f}", f"{figures['joint_error_px']:.1f}",
+                             f"{figures['flicker_ratio']:.2f}", f"{transfer['background_steadiness']:.2f}"]
