@@ -3,7 +3,7 @@
 # target, evaluate every generator on its held-out frames, transfer the real source onto it with each
 # generator and measure the transfers.
 #
-#   bash bench/quality.sh            # everything (two and a half to three hours on an idle 2-core CPU)
+#   bash bench/quality.sh            # everything (about three hours on an idle 2-core CPU)
 #   bash bench/quality.sh evaluate   # only the measurements, from the checkpoints already trained
 #
 # Results land in out/eval/ (copied into bench/results/ for RESULTS.md).
@@ -21,6 +21,7 @@ if [ "${1:-all}" = all ]; then
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --checkpoint "$MODELS/gan-256.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 1 --checkpoint "$MODELS/gan-256-seed1.pt"
   $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 2 --checkpoint "$MODELS/gan-256-seed2.pt"
+  $PY GenGAN.py $TARGET --size 256 --epochs 8 --augment --seed 3 --checkpoint "$MODELS/gan-256-seed3.pt"
   # the temporal GAN, the same 808 steps of 8 judged frames (4 epochs of 4 runs of 3 consecutive frames per step),
   # and the same trained on pairs only (the first of each pair generated on its own)
   $PY GenGAN.py $TARGET --size 256 --epochs 4 --augment --temporal --checkpoint "$MODELS/gan-256-temporal.pt"
@@ -33,6 +34,7 @@ fi
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256.pt" --out out/eval/taichi2-256
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed1.pt" --out out/eval/taichi2-256-seed1
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed2.pt" --out out/eval/taichi2-256-seed2
+$PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-seed3.pt" --out out/eval/taichi2-256-seed3
 $PY Evaluate.py $TARGET --gen vanilla-vector --gen vanilla-image --out out/eval/taichi2-128
 $PY Evaluate.py $TARGET --gen nearest --gen gan --checkpoint "gan=$MODELS/gan-256-temporal.pt" --out out/eval/taichi2-256-temporal
 $PY Evaluate.py $TARGET --gen gan --checkpoint "$MODELS/gan-256-temporal-pairs.pt" --out out/eval/taichi2-256-temporal-pairs
@@ -51,7 +53,7 @@ generator_options() {
 
 # Transfers of the karate source onto the tai chi target, and their smoothness.
 # (the GANs' other seeds are quoted in RESULTS' text, not copied to bench/results)
-for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-seed2 gan-temporal-seed1 gan-temporal-seed2; do
+for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-seed2 gan-seed3 gan-temporal-seed1 gan-temporal-seed2; do
   video=out/transfer/karate1_to_taichi2_${run}.mp4
   $PY DanceDemo.py $SOURCE --target $TARGET $(generator_options $run) --out "$video"
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}"
