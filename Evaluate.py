@@ -136,11 +136,7 @@ def detect_pose(detector, image):
 
 def detected_track(detector, images):
     """(T, 13, 2) joints in px of 256 that MediaPipe finds in each image, NaN where it finds none."""
-    track = []
-    for image in images:
-        found = detect_pose(detector, image)
-        track.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if found is None else found.joints())
-    return np.array(track, dtype=np.float64).reshape(-1, len(REDUCED_LANDMARKS), 2) * POSE_SIZE
+    return pose_track([detect_pose(detector, image) for image in images])
 
 
 def pose_error(given, detected):
@@ -188,7 +184,8 @@ def pose_track(skeletons):
     """(T, 13, 2) joints in px of a 256x256 crop of the skeletons detected in a sequence (each a
     Skeleton or None), NaN where nobody was found: what `jitter` reads."""
     missing = np.full((len(REDUCED_LANDMARKS), 2), np.nan)
-    return np.stack([missing if skeleton is None else skeleton.joints() * POSE_SIZE for skeleton in skeletons])
+    track = [missing if skeleton is None else skeleton.joints() * POSE_SIZE for skeleton in skeletons]
+    return np.array(track, dtype=np.float64).reshape(-1, len(REDUCED_LANDMARKS), 2)  # (0, 13, 2) for none
 
 
 # --- the temporal figures of a generated sequence against the real one (EVALUATION.md section 3) ------
@@ -770,8 +767,7 @@ def transfer_figures(video_path, detector):
     def detecting(panels):  # one pass over the video: detect in each panel as flicker reads it
         for panel in tqdm(panels, total=video_io.video_info(video_path).n_frames or None,
                           desc="detecting poses (transfer)", unit="frame", disable=None):
-            skeleton = detect_pose(detector, panel)
-            detected.append(np.full((len(REDUCED_LANDMARKS), 2), np.nan) if skeleton is None else skeleton.joints())
+            detected.append(detect_pose(detector, panel))  # a Skeleton or None
             panel_sizes.append(panel.shape[0])
             yield panel
 
@@ -779,7 +775,7 @@ def transfer_figures(video_path, detector):
     if not detected:
         raise EvaluateError(f"no frame could be decoded from {video_path}")
     n_frames = min(len(detected), len(driving))
-    generated_track = np.stack(detected[:n_frames]) * POSE_SIZE  # (T, 13, 2) px of 256
+    generated_track = pose_track(detected[:n_frames])  # (T, 13, 2) px of 256
     driving_track = driving[:n_frames, list(REDUCED_LANDMARKS), :2] * POSE_SIZE  # (T, 13, 2)
     generated_jitter, driving_jitter = jitter(generated_track), jitter(driving_track)
     by_frame = jitter_by_frame(generated_track)  # (T,) where the generated person shakes

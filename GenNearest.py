@@ -133,15 +133,16 @@ class PoseIndex:
     def __len__(self):
         return self.tree.n
 
-    def facing_weights(self, joints):
+    def facing_weights(self, joints, features=None):
         """(N,) the facing weight each of N poses is searched with: facing_weight, relieved by
-        facing_relief where the pose is near a profile and no indexed pose facing its way is near."""
+        facing_relief where the pose is near a profile and no indexed pose facing its way is near.
+        `features`: the poses' own (self.features), where the caller has them already."""
         joints = as_joints(joints)
         weights = np.full(len(joints), float(self.facing_weight))
         if self.facing_relief is None or len(joints) == 0:
             return weights
         relief = self.facing_relief
-        features = self.features(joints)  # (N, D), the facing last
+        features = self.features(joints) if features is None else features  # (N, D), the facing last
         _, strict = self.tree.query(features, k=1)  # (N,) the nearest pose facing the asked way
         reach = np.linalg.norm(features[:, :-2] - self.tree.data[strict, :-2], axis=1)  # (N,) torso lengths
         beyond = np.clip((reach - relief.reach_near) / (relief.reach_far - relief.reach_near), 0, 1)
@@ -167,7 +168,7 @@ class PoseIndex:
         features = self.features(joints)
         distances, positions = self.tree.query(features, k=k)
         distances, positions = distances.reshape(len(joints), k), positions.reshape(len(joints), k)
-        weights = self.facing_weights(joints)  # (N,)
+        weights = self.facing_weights(joints, features)  # (N,)
         relieved = np.flatnonzero(weights < self.facing_weight)  # searched by brute force, their own weight
         rows_at_once = max(1, 2_000_000 // (len(self) * features.shape[1]))  # about 16 MB of differences
         for start in range(0, len(relieved), rows_at_once):
@@ -181,7 +182,8 @@ class PoseIndex:
         """(N, C) distances (torso lengths) from each of N poses to the indexed skeletons at its
         row of positions (N, C), the facing weighed as `query` weighs it."""
         joints = as_joints(joints)
-        return self.weighted_distances(self.features(joints), self.facing_weights(joints), positions)
+        features = self.features(joints)
+        return self.weighted_distances(features, self.facing_weights(joints, features), positions)
 
 
 def pooled_candidates(positions, window):
