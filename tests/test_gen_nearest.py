@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import GenGAN
-from GenNearest import FacingRelief, GenNearest, PoseIndex, count_jumps, facing_features, pose_features
+from GenNearest import GenNearest, PoseIndex, count_jumps, facing_features, pose_features
 from Skeleton import N_JOINTS
 from training import split_indices
 from VideoSkeleton import VideoSkeleton
