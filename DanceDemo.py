@@ -263,7 +263,7 @@ class DanceDemo:
     def __init__(self, source_path, gen_type=4, target=None, checkpoint=None, out=None, device=None,
                  smooth=True, normalize=True, max_frames=None, show=False,
                  min_cutoff=ONE_EURO_MIN_CUTOFF, beta=ONE_EURO_BETA, verbose=True, paint_person=False,
-                 view_frame=None):
+                 view_frame=None, no_mirror=False):
         self.source_path = Path(source_path)
         try:
             self.source_info = video_io.video_info(self.source_path)  # fail on a bad source before any work
@@ -273,7 +273,7 @@ class DanceDemo:
             import SyntheticDancer
             target = SyntheticDancer.default_target()
         self.target = target if isinstance(target, VideoSkeleton) else VideoSkeleton(target, verbose=verbose)
-        options = {"paint_person": True} if paint_person else {}
+        options = {option: True for option, asked in (("paint_person", paint_person), ("no_mirror", no_mirror)) if asked}
         self.generator = load_generator(gen_type, self.target, checkpoint, device, **options)
         target_stem = Path(self.target.video_path).stem
         self.out = Path(out or shown_path(OUT_ROOT / f"{self.source_path.stem}_to_{target_stem}_{self.generator.name}.mp4"))
@@ -491,6 +491,9 @@ def parse_args(argv=None):
                         help="GAN: generate as in training, painting over the person too where the exemplar falls "
                              "short and bending the warp by the learned flow (a blurrier person; default: only the "
                              "background is painted, the person moved by the guided warp)")
+    parser.add_argument("--no-mirror", action="store_true",
+                        help="GAN: take exemplars from the target's own frames only, not also from their mirror images "
+                             "(for a costume, hair or prop that is not the same on the left and the right)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
@@ -509,7 +512,7 @@ def main(argv=None):
             demo = DanceDemo(args.source, args.gen, args.target, args.checkpoint, args.out, args.device,
                              smooth=not args.no_smooth, normalize=not args.no_normalize,
                              max_frames=args.max_frames, show=args.show, min_cutoff=args.min_cutoff, beta=args.beta,
-                             paint_person=args.paint_person, view_frame=args.view_frame)
+                             paint_person=args.paint_person, view_frame=args.view_frame, no_mirror=args.no_mirror)
         summary = demo.draw()
         print_summary(demo, summary)
         if args.source is None:

@@ -287,23 +287,24 @@ def generator_names_asked(gens):
     return list(dict.fromkeys(entry_of(gen).name for gen in gens))
 
 
-def load_generators(names, video_skeleton, checkpoints, device=None, paint_person=False):
+def load_generators(names, video_skeleton, checkpoints, device=None, paint_person=False, no_mirror=False):
     """{row name: generator} for the names asked, skipping with a warning those without a usable
-    checkpoint. Each searches or was trained on the training frames only. paint_person: the
-    generators that can paint over the person do (GenGAN), and their rows are named <name>-paint-person."""
+    checkpoint. Each searches or was trained on the training frames only. paint_person, no_mirror: the
+    generators that take the option (GenGAN) generate with it, and their rows are named
+    <name>-paint-person, <name>-no-mirror."""
     unknown = set(checkpoints) - set(names)
     if unknown:
         raise EvaluateError(f"--checkpoint names {', '.join(sorted(unknown))}, which --gen does not ask for")
     generators = {}
     for name in names:
-        paints = paint_person and "paint_person" in entry_of(name).options
-        options = {"paint_person": True} if paints else {}
+        options = {option: True for option, asked in (("paint_person", paint_person), ("no_mirror", no_mirror))
+                   if asked and option in entry_of(name).options}
         try:
             generator = load_generator(name, video_skeleton, checkpoints.get(name), device, hold_out=True, **options)
         except GeneratorError as error:
             print(f"warning: skipping {name}: {error}", file=sys.stderr)
             continue
-        generators[f"{name}-paint-person" if paints else name] = generator
+        generators["-".join([name] + [option.replace("_", "-") for option in options])] = generator
     return generators
 
 
@@ -871,6 +872,9 @@ def parse_args(argv=None):
     parser.add_argument("--paint-person", action="store_true",
                         help="the GAN generates as in training: it paints over the person too, and bends the warp by its "
                              "learned flow (row gan-paint-person; see GenGAN)")
+    parser.add_argument("--no-mirror", action="store_true",
+                        help="the GAN takes its exemplars from the target's own training frames only, not also from "
+                             "their mirror images (row gan-no-mirror; see GenGAN)")
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
         parser.error("--max-frames must be at least 1")
@@ -888,7 +892,8 @@ def run(args):
     written = []
     with PoseDetector(video=False, segmentation=True) as detector:  # poses and person regions in one read
         if names:
-            generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint_person)
+            generators = load_generators(names, video_skeleton, checkpoints, args.device, args.paint_person,
+                                         args.no_mirror)
             if not generators:
                 raise EvaluateError(f"no generator to evaluate: none of {', '.join(names)} has a checkpoint for "
                                     f"{video_skeleton.name} (see the warnings above)")

@@ -8,7 +8,8 @@ bilinear resize-convolutions, self-attention at 8x8) corrects that warp, decides
 it, paints what the exemplar does not show, and outputs an alpha that starts as the exemplar's mask
 moved by the warp. When generating, by default, the person is fetched by the guided warp alone,
 neither painted (a painted person is a blur MediaPipe misreads) nor bent by the correction, which is
-learned together with the painting. The image is that person over the target's scene rendered for
+learned together with the painting, and the exemplars are searched among the training frames and their
+mirror images (`--no-mirror` in DanceDemo and Evaluate: the frames alone). The image is that person over the target's scene rendered for
 the crop's camera (networks.composite): the generator neither paints nor carries the background.
 Pixels are moved rather than painted, so the person is sharp after minutes of CPU training; the
 pose-only U-Net (`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally
@@ -46,7 +47,7 @@ import torch.nn.functional as F
 
 from GenNearest import FacingRelief, GenNearest, dissolve_layers, dissolves
 from networks import ExemplarWarper, PatchDiscriminator, UNet, VectorDecoder
-from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso
+from Skeleton import L_HIP, L_SHOULDER, LIMBS, N_JOINTS, R_HIP, R_SHOULDER, hip_centre_and_torso, mirror_joints
 from training import (AVERAGE, Batch, PairDataset, TrainedGenerator, TrainingMethod, add_training_arguments,
                       augmentation, autocast_for, images_to_tensor, masks_to_tensor, reconstruction, resize_crop, run_training,
                       skeleton_inputs, split_indices, unwrap, weight_average, wrap_distributed)
@@ -179,18 +180,22 @@ class ExemplarBank:
     """
 
     def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT,
-                 facing_weight=EXEMPLAR_FACING_WEIGHT, scale=1, share_sigma=LIMB_SHARE_SIGMA):
+                 facing_weight=EXEMPLAR_FACING_WEIGHT, scale=1, share_sigma=LIMB_SHARE_SIGMA, mirrored=False):
         self.video_skeleton = video_skeleton
         self.size, self.scale = size, scale  # crops kept at scale x size (see networks.ExemplarWarper)
         self.share_sigma = share_sigma  # pose_guided_grid's, as the checkpoint was trained with
         self.nearest = GenNearest(video_skeleton, indices=frame_ids, jump_cost=EXEMPLAR_JUMP_COST,
                                   placement_weight=placement_weight, facing_weight=facing_weight,
-                                  window=EXEMPLAR_WINDOW_FRAMES, facing_relief=EXEMPLAR_FACING_RELIEF)
-        self.frame_ids = self.nearest.frame_ids  # (M,) sorted
-        self.position = {int(frame): position for position, frame in enumerate(self.frame_ids)}
-        self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in self.frame_ids])  # (M, rS, rS, 3)
-        self.masks = np.stack([resize_crop(video_skeleton.mask(f), size) for f in self.frame_ids])  # (M, S, S)
-        self.joints = video_skeleton.reduced()[self.frame_ids].reshape(-1, N_JOINTS, 2)  # (M, 13, 2)
+                                  window=EXEMPLAR_WINDOW_FRAMES, facing_relief=EXEMPLAR_FACING_RELIEF,
+                                  mirrored=mirrored)
+        self.entries = self.nearest.entries  # (E,) the frames, then with `mirrored` their mirror images
+        self.position = {int(entry): position for position, entry in enumerate(self.entries)}
+        frames, flipped = self.nearest.entry_frames(self.entries)
+        self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in frames])  # (E, rS, rS, 3)
+        self.masks = np.stack([resize_crop(video_skeleton.mask(f), size) for f in frames])  # (E, S, S)
+        self.crops[flipped], self.masks[flipped] = self.crops[flipped, :, ::-1], self.masks[flipped, :, ::-1]
+        joints = video_skeleton.reduced()[frames].reshape(-1, N_JOINTS, 2)  # (E, 13, 2)
+        self.joints = np.where(flipped[:, None, None], mirror_joints(joints), joints).astype(np.float32)
 
     def inputs(self, frame_ids, asked_skeletons):
         """(N, 3r^2 + 1 + 2, S, S): each exemplar frame's crop in [-1, 1] (at r x S, folded into
@@ -209,7 +214,7 @@ class ExemplarBank:
         frame_ids = np.asarray(frame_ids)
         seconds = np.asarray(self.video_skeleton.meta["frame_indices"]) / self.video_skeleton.fps  # (N_target,)
         _, positions = self.nearest.index.query(self.video_skeleton.reduced()[frame_ids], k=128)  # (N, k)
-        candidates = self.frame_ids[positions]  # (N, k), nearest pose first
+        candidates = self.entries[positions]  # (N, k), nearest pose first
         choices = np.empty((len(frame_ids), n_choices), dtype=np.int64)
         for row, (frame, row_candidates) in enumerate(zip(frame_ids, candidates)):
             apart = np.abs(seconds[row_candidates] - seconds[frame])  # (k,)
@@ -523,6 +528,11 @@ class GenGAN(TrainedGenerator):
     distrusts the exemplar, and corrects the guided warp by its learned flow (a blurrier person that
     MediaPipe reads less well). By default the person is the exemplar's pixels, moved by the guided
     warp alone (see networks.ExemplarWarper).
+
+    no_mirror: exemplars only from the target's training frames as filmed. By default their mirror images
+    (the crop flipped left to right, left and right joints swapped) are searched too, which doubles the
+    poses the target shows: a stance she took to one side is found to the other as well, so the warp bends
+    an exemplar less far. A costume, hairstyle or prop that differs left from right shows flipped then.
     """
 
     name = NAMES["image"]
@@ -531,7 +541,7 @@ class GenGAN(TrainedGenerator):
     def accepted_names(cls):
         return list(NAMES.values())
 
-    def __init__(self, target=None, checkpoint=None, device=None, paint_person=False):
+    def __init__(self, target=None, checkpoint=None, device=None, paint_person=False, no_mirror=False):
         super().__init__(target, checkpoint, device)
         self.bank = None
         if self.model_args["exemplar"]:  # exemplars: the training frames of the target
@@ -540,7 +550,7 @@ class GenGAN(TrainedGenerator):
             self.bank = ExemplarBank(self.target, split_indices(len(self.target))[0], self.size,
                                      self.model_args["exemplar_placement_weight"],
                                      self.model_args.get("exemplar_facing_weight", 0.0), self.model_args["exemplar_scale"],
-                                     self.model_args.get("limb_share_sigma", BONE_SIGMA))
+                                     self.model_args.get("limb_share_sigma", BONE_SIGMA), mirrored=not no_mirror)
             self.network.paint_person = paint_person
 
     @staticmethod
@@ -591,7 +601,7 @@ class GenGAN(TrainedGenerator):
     def dissolved_sequence(self, skeletons, batch_size=32):
         """(person, alpha) of a sequence by the frame-by-frame network, dissolved across exemplar jumps."""
         exemplars = self.plan(skeletons, sequence=True)  # (N,)
-        fades = dissolves(exemplars, self.bank.frame_ids, EXEMPLAR_DISSOLVE_FRAMES)
+        fades = dissolves(exemplars, self.bank.entries, EXEMPLAR_DISSOLVE_FRAMES)
         left_behind = self.generate_planned([skeletons[t] for t, _, _ in fades],
                                             np.array([old for _, old, _ in fades], dtype=np.int64), batch_size)
         return dissolve_layers(*self.generate_planned(skeletons, exemplars, batch_size), fades, *left_behind)

@@ -24,7 +24,8 @@ from scipy.spatial import KDTree
 
 from generators import Generator
 from paths import OUT_ROOT, shown_path
-from Skeleton import L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton, hip_centre_and_torso
+from Skeleton import (L_HIP, L_SHOULDER, N_JOINTS, R_HIP, R_SHOULDER, REDUCED_DIM, Skeleton, hip_centre_and_torso,
+                      mirror_joints)
 from VideoSkeleton import VideoSkeleton, VideoSkeletonError
 from training import split_indices
 from video_io import image_grid
@@ -265,13 +266,17 @@ class GenNearest(Generator):
     way the body faces (`facing_features`; GenGAN's exemplars), relieved near a profile as
     `facing_relief` (a FacingRelief) says, if given. `window` > 0 widens each pose's candidates in the
     sequence mode to those of the poses up to that many frames around it (`choose_frames`; GenGAN's
-    exemplars).
+    exemplars). `mirrored` also searches the mirror image of every indexed frame (the crop flipped left to
+    right, left and right joints swapped; GenGAN's exemplars): a stance the target took on one side only
+    is then found on the other too. What the search returns are entries: a frame's own index, or for its
+    mirror image the index + `mirror_offset` (`entry_frames` tells them apart), so that a mirrored clip
+    still plays on one entry after the other.
     """
 
     name = "nearest"
 
     def __init__(self, video_skeleton, k=8, jump_cost=JUMP_COST, indices=None, placement_weight=0.0,
-                 facing_weight=0.0, window=0, dissolve_frames=0, facing_relief=None):
+                 facing_weight=0.0, window=0, dissolve_frames=0, facing_relief=None, mirrored=False):
         self.target = video_skeleton
         self.k, self.window = k, window
         self.jump_cost = jump_cost
@@ -280,8 +285,19 @@ class GenNearest(Generator):
         self.frame_ids = np.arange(n_frames) if indices is None else np.unique(np.asarray(indices, dtype=np.int64))  # (M,)
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
             raise ValueError(f"indices must lie in 0..{n_frames - 1}")
-        target_joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)  # (N_target, 13, 2)
-        self.index = PoseIndex(target_joints[self.frame_ids], placement_weight, facing_weight, facing_relief)
+        self.mirror_offset = n_frames + 1  # one past the last frame's index + 1: no mirror entry follows a frame
+        self.entries = (np.concatenate([self.frame_ids, self.frame_ids + self.mirror_offset]) if mirrored
+                        else self.frame_ids)  # (M,) or (2M,) what the index holds, in its order
+        joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)[self.frame_ids]  # (M, 13, 2)
+        if mirrored:
+            joints = np.concatenate([joints, mirror_joints(joints)])
+        self.index = PoseIndex(joints, placement_weight, facing_weight, facing_relief)
+
+    def entry_frames(self, entries):
+        """(N,) entries of the search -> ((N,) the target frames they show, (N,) bool: mirrored)."""
+        entries = np.asarray(entries, dtype=np.int64)
+        mirrored = entries >= self.mirror_offset
+        return np.where(mirrored, entries - self.mirror_offset, entries), mirrored
 
     @property
     def size(self):
@@ -289,12 +305,13 @@ class GenNearest(Generator):
         return self.target.crop_size
 
     def nearest_frames(self, skeletons):
-        """(N,) target frame of the nearest pose of each skeleton, each chosen on its own."""
+        """(N,) the entry (target frame, see `entry_frames`) of the nearest pose of each skeleton, each
+        chosen on its own."""
         _, positions = self.index.query(skeletons, k=1)  # (N, 1)
-        return self.frame_ids[positions[:, 0]]
+        return self.entries[positions[:, 0]]
 
     def choose_frames(self, skeletons):
-        """(N,) target frames for a driving sequence: among each pose's candidates, the path that
+        """(N,) target frames (entries, see `entry_frames`) for a driving sequence: among each pose's candidates, the path that
         best trades pose distance against jumps in the target's time. The candidates are the pose's
         k nearest frames and, with a window, those of its neighbours in time: a frame that suits the
         poses around one can then be held through it, where that pose's own k nearest, all elsewhere
@@ -303,7 +320,7 @@ class GenNearest(Generator):
         if self.window:
             positions = pooled_candidates(positions, self.window)  # (N, C)
             distances = self.index.distances(skeletons, positions)
-        candidates = self.frame_ids[positions]  # (N, k or C)
+        candidates = self.entries[positions]  # (N, k or C)
         chosen = smoothest_path(distances, candidates, self.jump_cost)  # (N,)
         return candidates[np.arange(len(candidates)), chosen]
 
@@ -320,15 +337,18 @@ class GenNearest(Generator):
         """The layers of a sequence path (person (N, S, S, 3) uint8, alpha (N, S, S) or None) with each
         jump turned into a cross-dissolve (`dissolves`): the frames the path left keep playing and fade
         out as the new ones fade in."""
-        fades = dissolves(frame_ids, self.frame_ids, self.dissolve_frames)
+        fades = dissolves(frame_ids, self.entries, self.dissolve_frames)
         return dissolve_layers(person, alpha, fades, *self.layers([old for _, old, _ in fades]))
 
-    def layers(self, frame_ids):
-        frame_ids = np.asarray(frame_ids, dtype=np.int64)
+    def layers(self, entries):
+        frame_ids, mirrored = self.entry_frames(entries)
         crops = np.asarray(self.target.images[frame_ids])  # (N, S, S, 3)
+        crops[mirrored] = crops[mirrored, :, ::-1]
         if not self.composites:
             return crops, None
-        return crops, np.asarray(self.target.masks[frame_ids], dtype=np.float32) / 255  # (N, S, S)
+        masks = np.asarray(self.target.masks[frame_ids], dtype=np.float32) / 255  # (N, S, S)
+        masks[mirrored] = masks[mirrored, :, ::-1]
+        return crops, masks
 
     @property
     def composites(self):
@@ -336,7 +356,7 @@ class GenNearest(Generator):
         return self.target.scene().registrable
 
     def budget(self):
-        return {"kind": "index", "n_frames_indexed": len(self.frame_ids)}
+        return {"kind": "index", "n_frames_indexed": len(self.frame_ids), "n_poses_indexed": len(self.entries)}
 
 
 def count_jumps(frame_ids):

@@ -34,6 +34,10 @@ REDUCED_DIM = 2 * N_JOINTS  # 26
 NOSE, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = range(7)
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = range(7, 13)
 
+# Each reduced joint's counterpart in the mirror image (left and right swapped; the nose is itself).
+MIRRORED_JOINTS = (NOSE, R_SHOULDER, L_SHOULDER, R_ELBOW, L_ELBOW, R_WRIST, L_WRIST,
+                   R_HIP, L_HIP, R_KNEE, L_KNEE, R_ANKLE, L_ANKLE)
+
 # Limbs drawn between reduced joints, each with its own BGR colour; the person's left side is in
 # warm colours and the right side in cool ones, so a generator can tell left from right.
 NECK = -1  # virtual joint: middle of the shoulders
@@ -359,6 +363,15 @@ def hip_centre_and_torso(joints):
     hip_centre = (joints[..., L_HIP, :] + joints[..., R_HIP, :]) / 2
     shoulder_centre = (joints[..., L_SHOULDER, :] + joints[..., R_SHOULDER, :]) / 2
     return hip_centre, ((shoulder_centre - hip_centre) ** 2).sum(-1) ** 0.5
+
+
+def mirror_joints(joints):
+    """(..., 13, 2) reduced joints in 0..1 of a crop -> the joints of the crop flipped left to right:
+    x becomes 1 - x and each joint trades places with its counterpart (a left wrist shown on the right of
+    the flipped image is a right wrist there)."""
+    mirrored = np.array(joints, dtype=np.float64)[..., list(MIRRORED_JOINTS), :]
+    mirrored[..., 0] = 1 - mirrored[..., 0]
+    return mirrored
 
 
 def torso_lengths(sequence):

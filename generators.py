@@ -68,7 +68,7 @@ class Entry:
     number: Optional[int]  # the course's GEN_TYPE (1-4), or None
     load: Callable  # load(target, checkpoint=None, device=None, hold_out=False, **options) -> Generator
     train: Optional[str] = None  # the script and options that train it ("{target}" is filled in); None: nothing to train
-    options: tuple = field(default=())  # the generation options it takes (e.g. "paint_person")
+    options: tuple = field(default=())  # the generation options it takes (e.g. "paint_person"), each a --flag
 
     @property
     def trained(self):
@@ -193,4 +193,4 @@ register(Entry("vanilla-vector", 2, trained("GenVanillaNN", "GenVanillaNN", vari
 register(Entry("vanilla-image", 3, trained("GenVanillaNN", "GenVanillaNN", variant="image"),
                train="GenVanillaNN.py {target} --variant image --minutes 20"))
 register(Entry("gan", 4, trained("GenGAN", "GenGAN"), train="GenGAN.py {target} --minutes 20",
-               options=("paint_person",)))
+               options=("paint_person", "no_mirror")))

@@ -8,7 +8,7 @@ import pytest
 
 import GenGAN
 from GenNearest import GenNearest, PoseIndex, count_jumps, facing_features, pose_features
-from Skeleton import N_JOINTS
+from Skeleton import N_JOINTS, PoseDetector, mirror_joints
 from training import split_indices
 from VideoSkeleton import VideoSkeleton
 
@@ -254,3 +254,55 @@ def test_a_jump_of_the_sequence_path_can_be_a_cross_dissolve(target, generator):
     assert np.array_equal(sequence_person, expected_person) and np.array_equal(sequence_alpha, expected_alpha)
     assert not np.array_equal(sequence_person, generator.layers(frames)[0])
     assert np.array_equal(generator.generate_layers(skeletons, sequence=True)[0], generator.layers(frames)[0])
+
+
+def test_a_mirrored_search_also_finds_the_mirror_images_of_the_target_frames(target):
+    """GenNearest with `mirrored` (GenGAN's exemplars): a training pose finds its own frame as before; its
+    mirror image (x flipped, left and right swapped) finds that frame's mirror entry, shown as its crop and
+    mask flipped left to right, in which MediaPipe reads the mirrored joints; a mirrored clip plays on
+    without a jump."""
+    train, _ = split_indices(len(target))
+    train = np.asarray(train)
+    plain, search = GenNearest(target, indices=train), GenNearest(target, indices=train, mirrored=True)
+    joints = target.reduced()[train].reshape(-1, N_JOINTS, 2)
+    assert len(search.entries) == 2 * len(train)
+    assert np.array_equal(search.nearest_frames(joints), plain.nearest_frames(joints))
+    entries = search.nearest_frames(mirror_joints(joints))
+    assert np.array_equal(entries, train + search.mirror_offset)
+    frames, flipped = search.entry_frames(entries[[400, 401]])
+    assert np.array_equal(frames, train[[400, 401]]) and flipped.all()
+    person, alpha = search.layers(entries[[400]])
+    assert np.array_equal(person[0], target.image(train[400])[:, ::-1])
+    assert np.allclose(alpha[0], target.mask(train[400])[:, ::-1] / 255)
+    path = search.choose_frames(mirror_joints(joints[100:130]))
+    assert count_jumps(path) == 0 and search.entry_frames(path)[1].all()
+    moved = np.linalg.norm(mirror_joints(joints) - joints, axis=2).mean(axis=1)  # (M,) how far mirroring moves them
+    with PoseDetector(video=False) as detector:
+        for frame in train[np.argsort(moved)[-40::20]]:  # frames whose mirror image differs most
+            read = detector.detect(np.ascontiguousarray(target.image(frame)[:, ::-1])).joints()  # (13, 2)
+            cached = target.reduced()[frame].reshape(N_JOINTS, 2)
+            assert 256 * np.linalg.norm(read - mirror_joints(cached), axis=1).mean() < 8  # px of 256
+            assert 256 * np.linalg.norm(read - cached, axis=1).mean() > 20  # ... not the joints as filmed
+
+
+def test_mirrored_exemplars_are_nearer_the_karate_poses(target, karate1):
+    """GenGAN's exemplar search over the training frames and their mirror images: the karate poses find
+    poses nearer theirs (a stance the target took to one side only is also found to the other), taichi2's
+    held-out frames keep their exemplars (each has a frame of its own nearer than any mirror image, so the
+    held-out figures stand), and the bank's mirror entries hold the flipped crops and masks with the
+    mirrored joints."""
+    train, held_out = split_indices(len(target))
+    karate = VideoSkeleton(karate1, verbose=False).reduced().reshape(-1, N_JOINTS, 2)
+    banks = [GenGAN.ExemplarBank(target, train, 64, mirrored=mirrored) for mirrored in (False, True)]
+    nearest = [bank.nearest.index.query(karate, k=1)[0][:, 0] for bank in banks]  # (N,) torso lengths
+    assert np.median(nearest[1]) < 0.8 * np.median(nearest[0])
+    bank = banks[1]
+    chosen = bank.nearest.nearest_frames(karate)
+    assert 0.1 < bank.nearest.entry_frames(chosen)[1].mean() < 0.95  # both the frames and their mirrors serve
+    held_out_joints = target.reduced()[held_out].reshape(-1, N_JOINTS, 2)
+    assert (bank.nearest.choose_frames(held_out_joints) == banks[0].nearest.choose_frames(held_out_joints)).all()
+    position = bank.position[int(train[400]) + bank.nearest.mirror_offset]
+    plain = banks[0].position[int(train[400])]
+    assert np.array_equal(bank.crops[position], banks[0].crops[plain][:, ::-1])
+    assert np.array_equal(bank.masks[position], banks[0].masks[plain][:, ::-1])
+    assert np.allclose(bank.joints[position], mirror_joints(banks[0].joints[plain]))
