@@ -210,14 +210,15 @@ class ExemplarBank:
         return torch.cat([crops, masks_to_tensor(self.masks[positions]), grid], dim=1)
 
     def training_choices(self, frame_ids, gap_seconds=EXEMPLAR_GAP_SECONDS, n_choices=EXEMPLAR_CHOICES):
-        """(N, n_choices) exemplar frames for training frames: their nearest poses >= gap_seconds away."""
+        """(N, n_choices) exemplars (entries) for training frames: their nearest poses >= gap_seconds away
+        (in a mirrored bank, a mirror image counts as filmed when its frame was)."""
         frame_ids = np.asarray(frame_ids)
         seconds = np.asarray(self.video_skeleton.meta["frame_indices"]) / self.video_skeleton.fps  # (N_target,)
         _, positions = self.nearest.index.query(self.video_skeleton.reduced()[frame_ids], k=128)  # (N, k)
         candidates = self.entries[positions]  # (N, k), nearest pose first
         choices = np.empty((len(frame_ids), n_choices), dtype=np.int64)
         for row, (frame, row_candidates) in enumerate(zip(frame_ids, candidates)):
-            apart = np.abs(seconds[row_candidates] - seconds[frame])  # (k,)
+            apart = np.abs(seconds[self.nearest.entry_frames(row_candidates)[0]] - seconds[frame])  # (k,)
             away = row_candidates[apart >= gap_seconds]
             if len(away) == 0:  # a short video: take the candidate farthest in time
                 away = row_candidates[[apart.argmax()]]

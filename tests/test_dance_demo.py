@@ -219,6 +219,8 @@ def test_generator_names_and_missing_models(target):
         load_generator(4, target)  # nothing in data/models for this private target
     with pytest.raises(GeneratorError, match="--paint-person is an option of gan only, not of nearest"):
         load_generator(1, target, paint_person=True)
+    with pytest.raises(GeneratorError, match="--no-mirror is an option of gan only, not of nearest"):
+        load_generator(1, target, no_mirror=True)
 
 
 class FirstCrop(Generator):

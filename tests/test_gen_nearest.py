@@ -299,6 +299,10 @@ def test_mirrored_exemplars_are_nearer_the_karate_poses(target, karate1):
     bank = banks[1]
     chosen = bank.nearest.nearest_frames(karate)
     assert 0.1 < bank.nearest.entry_frames(chosen)[1].mean() < 0.95  # both the frames and their mirrors serve
+    some = np.asarray(train[::50])
+    frames = bank.nearest.entry_frames(bank.training_choices(some))[0]  # (n, choices) frames of the entries
+    seconds = np.asarray(target.meta["frame_indices"]) / target.fps
+    assert (np.abs(seconds[frames] - seconds[some][:, None]) >= GenGAN.EXEMPLAR_GAP_SECONDS).all()
     held_out_joints = target.reduced()[held_out].reshape(-1, N_JOINTS, 2)
     assert (bank.nearest.choose_frames(held_out_joints) == banks[0].nearest.choose_frames(held_out_joints)).all()
     position = bank.position[int(train[400]) + bank.nearest.mirror_offset]

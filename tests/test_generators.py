@@ -383,6 +383,9 @@ def test_gan_paints_the_background_but_not_the_person(synthetic_target, tmp_path
     drawing = skeleton_inputs(skeletons, "image", 64)  # (N, 3, 64, 64)
     person = default.network.person_region(drawing)[:, 0].numpy().astype(bool)  # (N, 64, 64)
     assert 0.05 < person.mean() < 0.7  # the figure and a margin around it, not the whole crop
+    frames_alone = GenGAN.GenGAN(synthetic_target, checkpoint, no_mirror=True)  # exemplars not mirrored
+    n_train = len(split_indices(len(synthetic_target))[0])
+    assert len(frames_alone.bank.entries) == n_train and len(default.bank.entries) == 2 * n_train
     before = default.generate_layers(skeletons)[0], painting.generate_layers(skeletons)[0]
     for generator in (default, painting):  # paint every pixel a different colour
         with torch.no_grad():
