@@ -9,8 +9,8 @@ it, paints what the exemplar does not show, and outputs an alpha that starts as 
 moved by the warp. When generating, by default, the person is fetched by the guided warp alone,
 neither painted (a painted person is a blur MediaPipe misreads) nor bent by the correction, which is
 learned together with the painting, and the exemplars are searched among the training frames and their
-mirror images (`--no-mirror` in DanceDemo and Evaluate: the frames alone). The image is that person over the target's scene rendered for
-the crop's camera (networks.composite): the generator neither paints nor carries the background.
+mirror images (`--no-mirror` in DanceDemo and Evaluate: the frames alone). The image is that person over
+the target's scene rendered for the crop's camera (networks.composite): the generator neither paints nor carries the background.
 Pixels are moved rather than painted, so the person is sharp after minutes of CPU training; the
 pose-only U-Net (`--no-exemplar`) is still a blur at that budget. Discriminator: a spectrally
 normalised patch critic that sees the skeleton image with the real crop or the composite. Losses:
@@ -177,6 +177,9 @@ class ExemplarBank:
     In training, a frame's exemplar is one of its nearest poses at least EXEMPLAR_GAP_SECONDS away,
     so the network is taught to correct a real pose difference, like the one between an unseen pose
     and its nearest training pose, never to copy its own target.
+    `mirrored` also offers each frame's mirror image (GenNearest's mirrored entries), as GenGAN does when
+    generating; training's bank keeps to the frames as filmed. Exemplars are entries of that search:
+    `entries` lists them in the bank's order, `position` finds one.
     """
 
     def __init__(self, video_skeleton, frame_ids, size, placement_weight=EXEMPLAR_PLACEMENT_WEIGHT,
@@ -197,10 +200,10 @@ class ExemplarBank:
         joints = video_skeleton.reduced()[frames].reshape(-1, N_JOINTS, 2)  # (E, 13, 2)
         self.joints = np.where(flipped[:, None, None], mirror_joints(joints), joints).astype(np.float32)
 
-    def inputs(self, frame_ids, asked_skeletons):
-        """(N, 3r^2 + 1 + 2, S, S): each exemplar frame's crop in [-1, 1] (at r x S, folded into
-        channels), its person mask in [0, 1], and the grid bringing it to the asked pose."""
-        positions = [self.position[int(frame)] for frame in frame_ids]
+    def inputs(self, exemplars, asked_skeletons):
+        """(N, 3r^2 + 1 + 2, S, S): each exemplar's (an entry, see `entries`) crop in [-1, 1] (at r x S,
+        folded into channels), its person mask in [0, 1], and the grid bringing it to the asked pose."""
+        positions = [self.position[int(entry)] for entry in exemplars]
         asked = torch.from_numpy(np.stack([skeleton.joints() for skeleton in asked_skeletons]))  # (N, 13, 2)
         grid = pose_guided_grid(asked, torch.from_numpy(self.joints[positions]), self.size,
                                 share_sigma=self.share_sigma)  # (N, 2, S, S)

@@ -285,7 +285,8 @@ class GenNearest(Generator):
         self.frame_ids = np.arange(n_frames) if indices is None else np.unique(np.asarray(indices, dtype=np.int64))  # (M,)
         if len(self.frame_ids) and (self.frame_ids[0] < 0 or self.frame_ids[-1] >= n_frames):
             raise ValueError(f"indices must lie in 0..{n_frames - 1}")
-        self.mirror_offset = n_frames + 1  # one past the last frame's index + 1: no mirror entry follows a frame
+        self.mirror_offset = n_frames + 1  # frame f's mirror image is entry f + this: the first mirror entry is
+        # then two past the last frame, so the path counts going from one to the other as a jump
         self.entries = (np.concatenate([self.frame_ids, self.frame_ids + self.mirror_offset]) if mirrored
                         else self.frame_ids)  # (M,) or (2M,) what the index holds, in its order
         joints = video_skeleton.reduced().reshape(-1, N_JOINTS, 2)[self.frame_ids]  # (M, 13, 2)
@@ -311,8 +312,8 @@ class GenNearest(Generator):
         return self.entries[positions[:, 0]]
 
     def choose_frames(self, skeletons):
-        """(N,) target frames (entries, see `entry_frames`) for a driving sequence: among each pose's candidates, the path that
-        best trades pose distance against jumps in the target's time. The candidates are the pose's
+        """(N,) target frames (entries, see `entry_frames`) for a driving sequence: among each pose's
+        candidates, the path that best trades pose distance against jumps in the target's time. The candidates are the pose's
         k nearest frames and, with a window, those of its neighbours in time: a frame that suits the
         poses around one can then be held through it, where that pose's own k nearest, all elsewhere
         in the target, would force a jump away and one back."""

@@ -431,7 +431,7 @@ def test_exemplar_gan_needs_its_target_and_says_so(synthetic_target, tmp_path):
     assert generator.bank.nearest.index.facing_weight == GenGAN.EXEMPLAR_FACING_WEIGHT > 0
     frames = generator.bank.nearest.choose_frames(sequence)
     # a sequence follows that path, dissolving across its jumps with the exemplar it left playing on
-    fades = GenNearest.dissolves(frames, generator.bank.frame_ids, GenGAN.EXEMPLAR_DISSOLVE_FRAMES)
+    fades = GenNearest.dissolves(frames, generator.bank.entries, GenGAN.EXEMPLAR_DISSOLVE_FRAMES)
     left_behind = [(sequence[t], old) for t, old, _ in fades]
     expected = GenNearest.dissolve_layers(
         *generator.run_network([generator.network_inputs(sequence, frames)]), fades,
