@@ -194,8 +194,11 @@ class ExemplarBank:
         self.entries = self.nearest.entries  # (E,) the frames, then with `mirrored` their mirror images
         self.position = {int(entry): position for position, entry in enumerate(self.entries)}
         frames, flipped = self.nearest.entry_frames(self.entries)
-        self.crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in frames])  # (E, rS, rS, 3)
-        self.masks = np.stack([resize_crop(video_skeleton.mask(f), size) for f in frames])  # (E, S, S)
+        filmed = self.nearest.frame_ids  # (M,) sorted: each read and resized once, its mirror image a flipped copy
+        crops = np.stack([resize_crop(video_skeleton.image(f), size * scale) for f in filmed])  # (M, rS, rS, 3)
+        masks = np.stack([resize_crop(video_skeleton.mask(f), size) for f in filmed])  # (M, S, S)
+        of_entry = np.searchsorted(filmed, frames)  # (E,) each entry's frame among them
+        self.crops, self.masks = crops[of_entry], masks[of_entry]  # (E, rS, rS, 3), (E, S, S)
         self.crops[flipped], self.masks[flipped] = self.crops[flipped, :, ::-1], self.masks[flipped, :, ::-1]
         joints = video_skeleton.reduced()[frames].reshape(-1, N_JOINTS, 2)  # (E, 13, 2)
         self.joints = np.where(flipped[:, None, None], mirror_joints(joints), joints).astype(np.float32)
