@@ -59,13 +59,25 @@ for run in nearest vanilla-vector vanilla-image gan gan-temporal gan-seed1 gan-s
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}"
 done
 
+# The same GAN checkpoints with exemplars from the frames alone, not their mirror images too
+# (RESULTS: "Mirror images as exemplars"; quoted in its text, not copied to bench/results).
+for run in gan gan-seed1 gan-seed2 gan-seed3 gan-temporal; do
+  video=out/transfer/karate1_to_taichi2_${run}-no-mirror.mp4
+  $PY DanceDemo.py $SOURCE --target $TARGET $(generator_options $run) --no-mirror --out "$video"
+  $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_${run}-no-mirror"
+done
+
 # The built-in synthetic source (facing the camera throughout, no turns) onto the same target.
 $PY SyntheticDancer.py data/synthetic/source.mp4 --preset source
-for run in nearest gan gan-seed1 gan-seed2; do
+for run in nearest gan gan-seed1 gan-seed2 gan-seed3; do
   video=out/transfer/source_to_taichi2_${run}.mp4
   $PY DanceDemo.py data/synthetic/source.mp4 --target $TARGET $(generator_options $run) --out "$video"
   $PY Evaluate.py $TARGET --gen none --transfer "$video" --out "out/eval/transfer_synthetic_${run}"
 done
+$PY DanceDemo.py data/synthetic/source.mp4 --target $TARGET $(generator_options gan) --no-mirror \
+  --out out/transfer/source_to_taichi2_gan-no-mirror.mp4
+$PY Evaluate.py $TARGET --gen none --transfer out/transfer/source_to_taichi2_gan-no-mirror.mp4 \
+  --out out/eval/transfer_synthetic_gan-no-mirror
 
 # What MediaPipe can read on the real target: the jitter of the real video, the knife-edge detection.
 $PY -m bench.detector_limits $TARGET --out out/eval/detector_limits
